@@ -1,0 +1,325 @@
+"""The public Python API: ``import mlops_jupyter as mj``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .tracking import active
+from .tracking.run import Run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .store import Store
+    from .tracking.records import RunRecord
+    from .tracking.snapshots import Snapshot
+
+__all__ = [
+    "set_store", "get_store", "start_run", "active_run", "log_param", "log_params", "log_metric",
+    "log_metrics", "set_tag", "set_tags", "log_artifact", "log_model", "runs", "get_run",
+    "load_model", "snapshot", "load_snapshot", "snapshots", "diff_snapshots", "drift", "explain",
+    "Run",
+]
+
+_store_spec: str | None = None
+
+
+def set_store(spec: str | os.PathLike[str] | None) -> Store:
+    """Use the store at ``spec`` (a folder or SQLAlchemy URL) for this process; None resets."""
+    global _store_spec
+    _store_spec = None if spec is None else os.fspath(spec)
+    return get_store()
+
+
+def get_store() -> Store:
+    """The store in use: ``set_store`` -> ``MLOPS_STORE`` -> nearest ``.mlops/`` -> ``./.mlops/``."""
+    from .store import open_store
+
+    return open_store(_store_spec)
+
+
+# -- runs --------------------------------------------------------------------------------------
+def start_run(name: str | None = None, experiment: str = "default",
+              tags: Mapping[str, str] | None = None, *, parent: Run | str | None = None) -> Run:
+    """Start a run; use it as a context manager.
+
+    Examples
+    --------
+    >>> with mj.start_run("baseline", experiment="churn") as run:  # doctest: +SKIP
+    ...     run.log_param("C", 1.0)
+    ...     run.log_metric("accuracy", 0.91)
+    """
+    from .tracking.run import start_run as _start
+
+    return _start(get_store(), name=name, experiment=experiment, tags=tags, parent=parent)
+
+
+def active_run() -> Run | None:
+    return active.current()
+
+
+def log_param(key: str, value: Any) -> None:
+    active.require().log_param(key, value)
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    active.require().log_params(params)
+
+
+def log_metric(key: str, value: float, step: int | None = None) -> None:
+    active.require().log_metric(key, value, step)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    active.require().log_metrics(metrics, step)
+
+
+def set_tag(key: str, value: Any) -> None:
+    active.require().set_tag(key, value)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    active.require().set_tags(tags)
+
+
+def log_artifact(path_or_bytes: Any, name: str | None = None, kind: str = "file") -> str:
+    return active.require().log_artifact(path_or_bytes, name, kind)
+
+
+def log_model(estimator: Any, name: str = "model", X_example: Any = None) -> str:
+    return active.require().log_model(estimator, name, X_example)
+
+
+def _reap_crashed_runs(store: Store) -> None:
+    """Mark RUNNING runs of dead processes on this host as CRASHED."""
+    from .tracking.process import host_name, is_alive
+
+    me = host_name()
+    dead = [r["id"] for r in store.running_runs()
+            if r["host"] == me and r["pid"] is not None and not is_alive(r["pid"], r["process_start"])]
+    store.mark_crashed(dead, "the process running this run died before it ended")
+
+
+def runs(experiment: str | None = None, filter: str | None = None,
+         order_by: str | list[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+    """One row per run: ``run_id, name, experiment, status, start_time, duration, params.*,
+    metrics.*`` (latest value) and ``tags.*``.
+
+    ``filter`` is a safe expression (``"metrics.accuracy > 0.9 and params.model == 'rf'"``,
+    see :mod:`mlops_jupyter.tracking.run_filter`); ``order_by`` like ``"metrics.f1 desc"``;
+    newest first by default.
+    """
+    from .tracking.run_filter import apply_filter
+    from .tracking.runs_frame import build_runs_frame, sort_runs
+
+    store = get_store()
+    _reap_crashed_runs(store)
+    frame = build_runs_frame(store.runs_tables(experiment))
+    if filter:
+        frame = apply_filter(frame, filter)
+    frame = sort_runs(frame, order_by)
+    if limit is not None:
+        frame = frame.head(limit)
+    return frame
+
+
+def get_run(run_id: str) -> RunRecord:
+    """Everything about a run (a unique prefix of its id is enough)."""
+    from .tracking.records import RunRecord
+
+    store = get_store()
+    _reap_crashed_runs(store)
+    return RunRecord.from_record(store.run_record(store.resolve_run_id(run_id)), store)
+
+
+def load_model(run_id: str, name: str | None = None, trusted: list[str] | None = None) -> Any:
+    """Load a model saved by a run (skops; see tracking.models for the trust policy)."""
+    from .tracking.models import load_model as _load
+
+    store = get_store()
+    return _load(store, store.resolve_run_id(run_id), name, trusted)
+
+
+# -- snapshots ---------------------------------------------------------------------------------
+def snapshot(frame: pd.DataFrame | pd.Series, name: str) -> Snapshot:
+    """Store ``frame`` as a versioned snapshot; unchanged content gets no new version.
+
+    Inside an active run the snapshot is linked to it as an input (role ``"train"``
+    unless logged with ``run.log_input(frame, name, role=...)``).
+    """
+    run = active.current()
+    if run is not None:
+        return run.log_input(frame, name)
+    from .tracking.snapshots import take_snapshot
+
+    return take_snapshot(get_store(), frame, name)
+
+
+def load_snapshot(name_or_id: str, version: int | None = None) -> pd.DataFrame | pd.Series:
+    """The frame stored as ``name_or_id`` (latest version unless ``version``)."""
+    from .tracking.snapshots import load_snapshot_frame
+
+    return load_snapshot_frame(get_store(), name_or_id, version)
+
+
+def snapshots() -> pd.DataFrame:
+    """All snapshots: name, version, fingerprint, rows, columns, size, created."""
+    import pandas as pd
+
+    frame = pd.DataFrame(get_store().snapshot_rows(),
+                         columns=["id", "name", "version", "fingerprint", "rows", "n_columns",
+                                  "size", "created_at"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s", utc=True)
+    return frame
+
+
+def _snapshot_ref(ref: Any):
+    from .tracking.snapshots import Snapshot
+
+    if isinstance(ref, Snapshot):
+        return ref
+    store = get_store()
+    if isinstance(ref, tuple):
+        return Snapshot.from_row(store.snapshot_row(ref[0], ref[1]))
+    return Snapshot.from_row(store.snapshot_row(str(ref)))
+
+
+def diff_snapshots(a: Any, b: Any):
+    """Schema, row-count and per-column statistic changes from snapshot ``a`` to ``b``.
+
+    Each of ``a``/``b`` is a Snapshot, a name (latest version), an id or ``(name, version)``.
+    """
+    from .data import diff_profiles
+
+    return diff_profiles(_snapshot_ref(a).meta, _snapshot_ref(b).meta)
+
+
+# -- analysis ----------------------------------------------------------------------------------
+def _resolve_frame(ref: Any, role: str = "train") -> pd.DataFrame:
+    """A DataFrame from a frame, a snapshot name/id, ``(name, version)`` or a run id."""
+    import pandas as pd
+
+    if isinstance(ref, pd.DataFrame):
+        return ref
+    if isinstance(ref, pd.Series):
+        return ref.to_frame()
+    from .errors import NotFoundError
+
+    if isinstance(ref, tuple) or isinstance(ref, str):
+        try:
+            frame = load_snapshot(*ref) if isinstance(ref, tuple) else load_snapshot(ref)
+        except NotFoundError:
+            if not isinstance(ref, str):
+                raise
+            try:
+                frame = get_run(ref).load_input(role)
+            except NotFoundError:
+                raise NotFoundError(
+                    f"{ref!r} is neither a snapshot name/id nor a run with a {role!r} input"
+                ) from None
+        return frame.to_frame() if isinstance(frame, pd.Series) else frame
+    raise TypeError(
+        f"expected a DataFrame, a snapshot name or id, or a run id; got {type(ref).__name__}"
+    )
+
+
+def drift(reference: Any, current: Any, *, columns: list[str] | None = None,
+          categorical: list[str] | None = None, method: str = "auto",
+          threshold: float | None = None, correction: str | None = None,
+          alert: Any = None, sample: int | None = None):
+    """Compare ``current`` data against ``reference`` column by column; returns a DriftReport.
+
+    ``reference``/``current``: DataFrames, snapshot names/ids, or (for reference) a run id,
+    meaning that run's training snapshot. Inside an active run the report is stored as an
+    artifact and ``drift.share``/``drift.n_columns`` are logged.
+    """
+    import json
+
+    from .analysis.drift import compute_drift
+
+    importance = None
+    if isinstance(reference, str):
+        importance = _stored_importance(reference)
+    report = compute_drift(
+        _resolve_frame(reference, "train"), _resolve_frame(current, "current"),
+        columns=columns, categorical=categorical, method=method, threshold=threshold,
+        correction=correction, importance=importance, sample=sample,
+    )
+    run = active.current()
+    if run is not None:
+        run.log_metrics({"drift.share": report.share_drifted,
+                         "drift.n_columns": report.n_columns,
+                         "drift.n_drifted": report.n_drifted})
+        run.log_artifact(json.dumps(report.to_dict()).encode(), "drift_report.json",
+                         kind="report", meta={"type": "drift"})
+    if alert is not None:
+        from .alerts import send_drift_alert
+
+        send_drift_alert(report, alert)
+    return report
+
+
+def _stored_importance(run_ref: str) -> dict[str, float] | None:
+    """Mean |SHAP| per feature of a run's stored explanation, if it has one."""
+    import json
+
+    from .errors import NotFoundError
+
+    try:
+        record = get_run(run_ref)
+    except NotFoundError:
+        return None
+    if not any(a["name"] == "explanation.json" for a in record.artifacts):
+        return None
+    from .analysis.explain import Explanation
+
+    expl = Explanation.from_dict(json.loads(record.artifact_bytes("explanation.json")))
+    return dict(expl.grouped().top_features(k=10_000))
+
+
+def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
+            max_rows: int | None = 1000, run: str | None = None, class_index: int | None = None):
+    """SHAP explanation of ``model`` on ``X``; returns an Explanation.
+
+    ``model`` may be a fitted estimator or a run id (then the run's model is loaded, and its
+    training snapshot is the background and, when ``X`` is None, the data explained).
+    Inside an active run (or with ``run=``) the explanation is stored and the top features
+    are logged as the ``explain.top_features`` tag.
+    """
+    import json
+
+    import pandas as pd
+
+    from .analysis.explain import explain_model
+
+    if isinstance(model, str):
+        record = get_run(model)
+        model = record.load_model()
+        train = None
+        if any(i["role"] == "train" for i in record.inputs):
+            train = record.load_input("train")
+        if X is None:
+            if train is None:
+                raise ValueError(f"run {record.id[:8]} has no training snapshot: pass X")
+            X = train
+        if background is None and train is not None:
+            background = train
+    if X is None:
+        raise ValueError("explain() needs the data to explain: pass X")
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
+    explanation = explain_model(model, X, y=y, background=background, max_rows=max_rows,
+                                class_index=class_index)
+    target = get_run(run) if run is not None else None
+    live = active.current()
+    if target is not None or live is not None:
+        store = get_store()
+        run_id = target.id if target is not None else live.id
+        top = explanation.grouped().top_features(k=10)
+        store.add_artifact(run_id, "explanation.json", "report",
+                           json.dumps(explanation.to_dict()).encode(),
+                           {"type": "explanation", "top_features": top})
+        store.set_tags(run_id, {"explain.top_features": ", ".join(name for name, _ in top)})
+    return explanation

@@ -1,0 +1,448 @@
+"""The store: SQLAlchemy Core over SQLite (embedded) or PostgreSQL (team), plus the blobs.
+
+This module and ``artifacts.py`` are the only code that touches SQL or artifact bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import NotFoundError, StoreError, StoreVersionError
+from . import schema as t
+from .artifacts import ArtifactStore, StoredBlob
+from .location import StoreLocation, resolve_location
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The newest schema revision this code knows; bump with every new migration file.
+HEAD_REVISION = "0001"
+KNOWN_REVISIONS = ("0001",)
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+class Store:
+    """One open store. Use :func:`open_store` (cached per location) rather than this directly."""
+
+    def __init__(self, location: StoreLocation):
+        self.location = location
+        if location.root is not None:
+            location.root.mkdir(parents=True, exist_ok=True)
+        self.engine = self._make_engine(location.database_url)
+        self._ensure_schema()
+        self._artifacts: ArtifactStore | None = None
+
+    # -- connection management -------------------------------------------------------------
+    def _make_engine(self, url: str) -> sa.Engine:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+            @sa.event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
+                # Manage transactions ourselves so writes can take the lock up front.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=60000")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+            @sa.event.listens_for(engine, "begin")
+            def _on_begin(conn):
+                # BEGIN IMMEDIATE takes the write lock at the start, so SQLite's busy handler
+                # waits for it instead of failing with "database is locked" on lock upgrade.
+                read_only = conn.get_execution_options().get("read_only", False)
+                conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+            return engine
+        try:
+            return sa.create_engine(url, pool_pre_ping=True)
+        except sa.exc.NoSuchModuleError as exc:
+            raise StoreError(f"cannot open store {url!r}: {exc}") from None
+        except ModuleNotFoundError as exc:
+            raise StoreError(
+                f"cannot open store {url!r}: the database driver {exc.name!r} is not installed "
+                "(for PostgreSQL: pip install 'mlops-jupyter[postgres]')"
+            ) from None
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction, retried on lock contention that outlasts the busy timeout."""
+        for attempt in range(8):
+            try:
+                with self.engine.begin() as conn:
+                    yield conn
+                return
+            except sa.exc.OperationalError as exc:
+                if "locked" not in str(exc).lower() or attempt == 7:
+                    raise
+                time.sleep(0.05 * 2**attempt * (1 + random.random()))
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(read_only=True)
+            with conn.begin():
+                yield conn
+
+    def _ensure_schema(self) -> None:
+        with self.engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            current = None
+            if inspector.has_table("alembic_version"):
+                current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        if current == HEAD_REVISION:
+            return  # the common case costs one query and no Alembic import
+        if current is not None and current not in KNOWN_REVISIONS:
+            from .. import __version__
+
+            raise StoreVersionError(
+                f"the store at {self.location.database_url} has schema revision {current!r}, "
+                f"written by a newer mlops-jupyter; this mlops-jupyter {__version__} knows "
+                f"revisions up to {HEAD_REVISION!r}. Upgrade it: pip install -U mlops-jupyter"
+            )
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        if self._artifacts is None:
+            self._artifacts = ArtifactStore(self.location.artifacts_url)
+        return self._artifacts
+
+    def _upsert(self, table: sa.Table, keys: list[str]):
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table)
+        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+        return stmt.on_conflict_do_update(index_elements=keys, set_=update)
+
+    # -- experiments and runs --------------------------------------------------------------
+    def experiment_id(self, conn: sa.Connection, name: str) -> int:
+        found = conn.execute(
+            sa.select(t.experiments.c.id).where(t.experiments.c.name == name)
+        ).scalar()
+        if found is not None:
+            return found
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        conn.execute(
+            insert(t.experiments)
+            .values(name=name, created_at=time.time())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        return conn.execute(
+            sa.select(t.experiments.c.id).where(t.experiments.c.name == name)
+        ).scalar_one()
+
+    def create_run(self, run: Mapping[str, Any], experiment: str,
+                   params: Mapping[str, Any] | None = None,
+                   tags: Mapping[str, str] | None = None) -> None:
+        with self.write() as conn:
+            values = dict(run)
+            values["experiment_id"] = self.experiment_id(conn, experiment)
+            conn.execute(t.runs.insert().values(**values))
+            if params:
+                self._log_params(conn, values["id"], params)
+            if tags:
+                self._set_tags(conn, values["id"], tags)
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        with self.write() as conn:
+            conn.execute(t.runs.update().where(t.runs.c.id == run_id).values(**fields))
+
+    def _log_params(self, conn: sa.Connection, run_id: str, params: Mapping[str, Any]) -> None:
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items()]
+        conn.execute(self._upsert(t.params, ["run_id", "key"]), rows)
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        if params:
+            with self.write() as conn:
+                self._log_params(conn, run_id, params)
+
+    def log_metrics(self, run_id: str, values: Iterable[tuple[str, float, int, float]]) -> None:
+        """Record (key, value, step, timestamp) tuples; the last per key becomes the latest."""
+        rows = [
+            {"run_id": run_id, "key": k, "value": _nan_to_none(v), "step": s, "timestamp": ts}
+            for k, v, s, ts in values
+        ]
+        if not rows:
+            return
+        latest: dict[str, dict] = {}
+        for row in rows:
+            prev = latest.get(row["key"])
+            if prev is None or (row["step"], row["timestamp"]) >= (prev["step"], prev["timestamp"]):
+                latest[row["key"]] = row
+        with self.write() as conn:
+            conn.execute(t.metrics.insert(), rows)
+            existing = {
+                r.key: (r.step, r.timestamp)
+                for r in conn.execute(
+                    sa.select(t.latest_metrics.c.key, t.latest_metrics.c.step,
+                              t.latest_metrics.c.timestamp)
+                    .where(t.latest_metrics.c.run_id == run_id)
+                    .where(t.latest_metrics.c.key.in_(list(latest)))
+                )
+            }
+            # A value logged for an earlier step does not replace a later one.
+            newer = [r for k, r in latest.items()
+                     if k not in existing or (r["step"], r["timestamp"]) >= existing[k]]
+            if newer:
+                conn.execute(self._upsert(t.latest_metrics, ["run_id", "key"]), newer)
+
+    def _set_tags(self, conn: sa.Connection, run_id: str, tags: Mapping[str, str]) -> None:
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
+        conn.execute(self._upsert(t.tags, ["run_id", "key"]), rows)
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        if tags:
+            with self.write() as conn:
+                self._set_tags(conn, run_id, tags)
+
+    def run_exists(self, run_id: str) -> bool:
+        with self.read() as conn:
+            return conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first() is not None
+
+    def resolve_run_id(self, prefix: str) -> str:
+        """Full run id from a unique prefix (as users copy the short id we display)."""
+        with self.read() as conn:
+            found = conn.execute(
+                sa.select(t.runs.c.id).where(t.runs.c.id.like(f"{prefix}%")).limit(2)
+            ).scalars().all()
+        if not found:
+            raise NotFoundError(f"no run with id {prefix!r} in this store (mj.runs() lists them)")
+        if len(found) > 1:
+            raise NotFoundError(f"run id prefix {prefix!r} is ambiguous: give more characters")
+        return found[0]
+
+    def run_record(self, run_id: str) -> dict[str, Any]:
+        """Everything about one run, as plain Python values."""
+        with self.read() as conn:
+            row = conn.execute(
+                sa.select(t.runs, t.experiments.c.name.label("experiment"))
+                .join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
+                .where(t.runs.c.id == run_id)
+            ).mappings().first()
+            if row is None:
+                raise NotFoundError(f"no run with id {run_id!r} in this store")
+            record = dict(row)
+            record["params"] = {
+                r.key: r.value
+                for r in conn.execute(sa.select(t.params).where(t.params.c.run_id == run_id))
+            }
+            history: dict[str, list[tuple[int, float, float]]] = {}
+            for r in conn.execute(
+                sa.select(t.metrics).where(t.metrics.c.run_id == run_id)
+                .order_by(t.metrics.c.key, t.metrics.c.step, t.metrics.c.timestamp, t.metrics.c.id)
+            ):
+                value = math.nan if r.value is None else r.value
+                history.setdefault(r.key, []).append((r.step, value, r.timestamp))
+            record["metric_history"] = history
+            record["metrics"] = {
+                r.key: (math.nan if r.value is None else r.value)
+                for r in conn.execute(
+                    sa.select(t.latest_metrics).where(t.latest_metrics.c.run_id == run_id)
+                )
+            }
+            record["tags"] = {
+                r.key: r.value
+                for r in conn.execute(sa.select(t.tags).where(t.tags.c.run_id == run_id))
+            }
+            record["artifacts"] = [
+                dict(r) for r in conn.execute(
+                    sa.select(t.artifacts).where(t.artifacts.c.run_id == run_id)
+                    .order_by(t.artifacts.c.id)
+                ).mappings()
+            ]
+            record["inputs"] = [
+                {"role": r.role, **{k: v for k, v in r._mapping.items()
+                                    if k not in ("schema", "profile")}}
+                for r in conn.execute(
+                    sa.select(t.run_inputs.c.role, t.snapshots.c.id, t.snapshots.c.name,
+                              t.snapshots.c.version, t.snapshots.c.fingerprint,
+                              t.snapshots.c.rows, t.snapshots.c.n_columns)
+                    .join(t.snapshots, t.run_inputs.c.snapshot_id == t.snapshots.c.id)
+                    .where(t.run_inputs.c.run_id == run_id)
+                )
+            ]
+            record["children"] = list(conn.execute(
+                sa.select(t.runs.c.id).where(t.runs.c.parent_run_id == run_id)
+                .order_by(t.runs.c.start_time)
+            ).scalars())
+        return record
+
+    def runs_tables(self, experiment: str | None = None) -> dict[str, list[dict]]:
+        """Raw rows of runs, params, latest metrics and tags (the API pivots them)."""
+        with self.read() as conn:
+            run_q = (
+                sa.select(t.runs.c.id, t.runs.c.name, t.experiments.c.name.label("experiment"),
+                          t.runs.c.status, t.runs.c.start_time, t.runs.c.end_time,
+                          t.runs.c.parent_run_id, t.runs.c.notebook_path)
+                .join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
+            )
+            run_ids = None
+            if experiment is not None:
+                run_q = run_q.where(t.experiments.c.name == experiment)
+                run_ids = (
+                    sa.select(t.runs.c.id)
+                    .join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
+                    .where(t.experiments.c.name == experiment)
+                    .scalar_subquery()
+                )
+
+            def rows(table: sa.Table, *cols: str) -> list[tuple]:
+                q = sa.select(*(table.c[c] for c in cols))
+                if run_ids is not None:
+                    q = q.where(table.c.run_id.in_(run_ids))
+                return [tuple(r) for r in conn.execute(q)]
+
+            return {
+                "runs": [tuple(r) for r in conn.execute(run_q.order_by(t.runs.c.start_time))],
+                "params": rows(t.params, "run_id", "key", "value"),
+                "metrics": rows(t.latest_metrics, "run_id", "key", "value"),
+                "tags": rows(t.tags, "run_id", "key", "value"),
+            }
+
+    def running_runs(self) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            return [dict(r) for r in conn.execute(
+                sa.select(t.runs.c.id, t.runs.c.pid, t.runs.c.host, t.runs.c.process_start)
+                .where(t.runs.c.status == "RUNNING")
+            ).mappings()]
+
+    def mark_crashed(self, run_ids: list[str], reason: str) -> None:
+        if run_ids:
+            with self.write() as conn:
+                conn.execute(
+                    t.runs.update()
+                    .where(t.runs.c.id.in_(run_ids))
+                    .where(t.runs.c.status == "RUNNING")
+                    .values(status="CRASHED", end_time=time.time(), error=reason)
+                )
+
+    # -- artifacts -------------------------------------------------------------------------
+    def add_artifact(self, run_id: str, name: str, kind: str, data: bytes,
+                     meta: Mapping[str, Any] | None = None) -> StoredBlob:
+        blob = self.artifacts.put_bytes(data)
+        with self.write() as conn:
+            conn.execute(
+                self._upsert(t.artifacts, ["run_id", "name"]).values(
+                    run_id=run_id, name=name, kind=kind, blob_hash=blob.blob_hash,
+                    size=blob.size, meta=dict(meta or {}), created_at=time.time(),
+                )
+            )
+        return blob
+
+    def artifact(self, run_id: str, name: str) -> tuple[dict[str, Any], bytes]:
+        with self.read() as conn:
+            row = conn.execute(
+                sa.select(t.artifacts).where(t.artifacts.c.run_id == run_id)
+                .where(t.artifacts.c.name == name)
+            ).mappings().first()
+            if row is None:
+                names = conn.execute(
+                    sa.select(t.artifacts.c.name).where(t.artifacts.c.run_id == run_id)
+                ).scalars().all()
+        if row is None:
+            raise NotFoundError(
+                f"run {run_id[:8]} has no artifact {name!r}; it has: {', '.join(names) or 'none'}"
+            )
+        return dict(row), self.artifacts.get_bytes(row["blob_hash"])
+
+    # -- snapshots -------------------------------------------------------------------------
+    def snapshot_by_fingerprint(self, fingerprint: str, name: str | None = None) -> dict | None:
+        q = sa.select(t.snapshots).where(t.snapshots.c.fingerprint == fingerprint)
+        if name is not None:
+            q = q.where(t.snapshots.c.name == name)
+        with self.read() as conn:
+            row = conn.execute(q.order_by(t.snapshots.c.version.desc()).limit(1)).mappings().first()
+        return dict(row) if row else None
+
+    def insert_snapshot(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Insert a new version of ``row['name']``; the version number is assigned here."""
+        with self.write() as conn:
+            # Under the write lock (SQLite) / unique constraint (PostgreSQL) no two
+            # writers get the same version.
+            latest = conn.execute(
+                sa.select(sa.func.max(t.snapshots.c.version)).where(t.snapshots.c.name == row["name"])
+            ).scalar()
+            values = {**row, "version": (latest or 0) + 1}
+            conn.execute(t.snapshots.insert().values(**values))
+        return values
+
+    def snapshot_row(self, name_or_id: str, version: int | None = None) -> dict[str, Any]:
+        with self.read() as conn:
+            q = sa.select(t.snapshots).where(t.snapshots.c.name == name_or_id)
+            if version is not None:
+                q = q.where(t.snapshots.c.version == version)
+            row = conn.execute(q.order_by(t.snapshots.c.version.desc()).limit(1)).mappings().first()
+            if row is None and version is None:
+                row = conn.execute(
+                    sa.select(t.snapshots).where(t.snapshots.c.id == name_or_id)
+                ).mappings().first()
+            if row is None:
+                names = conn.execute(sa.select(t.snapshots.c.name).distinct()).scalars().all()
+        if row is None:
+            which = f"{name_or_id!r}" + (f" version {version}" if version is not None else "")
+            raise NotFoundError(
+                f"no snapshot {which}; snapshots in this store: {', '.join(sorted(names)) or 'none'}"
+            )
+        return dict(row)
+
+    def snapshot_rows(self) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            return [dict(r) for r in conn.execute(
+                sa.select(t.snapshots.c.id, t.snapshots.c.name, t.snapshots.c.version,
+                          t.snapshots.c.fingerprint, t.snapshots.c.rows, t.snapshots.c.n_columns,
+                          t.snapshots.c.size, t.snapshots.c.created_at)
+                .order_by(t.snapshots.c.name, t.snapshots.c.version)
+            ).mappings()]
+
+    def link_input(self, run_id: str, snapshot_id: str, role: str) -> None:
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        with self.write() as conn:
+            conn.execute(
+                insert(t.run_inputs).values(run_id=run_id, snapshot_id=snapshot_id, role=role)
+                .on_conflict_do_nothing()
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+_open_stores: dict[StoreLocation, Store] = {}
+
+
+def open_store(spec: str | None = None) -> Store:
+    """The store for ``spec`` / ``MLOPS_STORE`` / the working directory, opened once per process."""
+    location = resolve_location(spec)
+    store = _open_stores.get(location)
+    if store is None:
+        store = _open_stores[location] = Store(location)
+    return store

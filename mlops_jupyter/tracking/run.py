@@ -1,0 +1,179 @@
+"""A run: one tracked piece of work, its params, metrics, tags, artifacts and inputs."""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import active
+from .environment import GitProbe, python_environment
+from .process import host_name, process_start
+from .values import metric_value, normalize_params, validate_name
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..store import Store
+
+FINISHED, FAILED, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Run:
+    """A live run. Use as a context manager (``with mj.start_run() as run:``).
+
+    Leaving the block normally ends it FINISHED; an exception ends it FAILED with the
+    traceback (the exception propagates unchanged); Ctrl-C ends it KILLED.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        name: str | None = None,
+        experiment: str = "default",
+        tags: Mapping[str, str] | None = None,
+        parent: Run | str | None = None,
+        source: Mapping[str, Any] | None = None,
+        capture_git: bool = True,
+    ):
+        validate_name(experiment, "experiment")
+        if name is not None:
+            validate_name(name, "run")
+        for key in tags or {}:
+            validate_name(key, "tag")
+        self.store = store
+        self.id = new_run_id()
+        self.name = name or f"run-{self.id[:8]}"
+        self.experiment = experiment
+        self.parent_id = parent.id if isinstance(parent, Run) else parent
+        self.status = RUNNING
+        self.start_time = time.time()
+        self.end_time: float | None = None
+        self._steps: dict[str, int] = {}
+        self._warnings: list[str] = []
+        self._git = GitProbe(Path.cwd()) if capture_git else None
+        pid = os.getpid()
+        row = {
+            "id": self.id, "name": self.name, "status": RUNNING, "start_time": self.start_time,
+            "parent_run_id": self.parent_id, "pid": pid, "host": host_name(),
+            "process_start": process_start(pid),
+        }
+        row.update(source or {})
+        store.create_run(row, experiment, tags={k: str(v) for k, v in (tags or {}).items()})
+
+    # -- logging ---------------------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        self.store.log_params(self.id, normalize_params(params))
+
+    def _next_step(self, key: str, step: int | None) -> int:
+        if step is None:
+            step = self._steps.get(key, -1) + 1
+        elif not isinstance(step, int) or isinstance(step, bool):
+            raise TypeError(f"step of metric {key!r} must be an int, got {step!r}")
+        self._steps[key] = max(step, self._steps.get(key, -1))
+        return step
+
+    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+        """Log a number; without ``step`` each call for a key takes the next step (0, 1, 2...)."""
+        self.log_metrics({key: value}, step=step)
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        now = time.time()
+        rows = [(k, metric_value(k, v), self._next_step(k, step), now) for k, v in metrics.items()]
+        self.store.log_metrics(self.id, rows)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        for key in tags:
+            validate_name(key, "tag")
+        self.store.set_tags(self.id, {k: str(v) for k, v in tags.items()})
+
+    def warn(self, message: str) -> None:
+        """Attach a warning (e.g. reproducibility) to the run; stored when it ends."""
+        self._warnings.append(message)
+
+    def log_artifact(self, path_or_bytes: str | os.PathLike[str] | bytes, name: str | None = None,
+                     kind: str = "file", meta: Mapping[str, Any] | None = None) -> str:
+        """Store a file or bytes under ``name``; returns the blob's SHA-256."""
+        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+            if name is None:
+                raise ValueError("log_artifact(bytes) needs a name=")
+            data = bytes(path_or_bytes)
+        else:
+            path = Path(path_or_bytes)
+            if not path.is_file():
+                raise FileNotFoundError(f"log_artifact: {path} is not a file")
+            data = path.read_bytes()
+            name = name or path.name
+        validate_name(name, "artifact")
+        return self.store.add_artifact(self.id, name, kind, data, meta).blob_hash
+
+    def log_model(self, estimator: Any, name: str = "model", X_example: Any = None) -> str:
+        """Save a fitted estimator with skops, with the input schema of ``X_example``."""
+        from .models import log_model
+
+        return log_model(self, estimator, name, X_example)
+
+    def log_input(self, frame: pd.DataFrame | pd.Series, name: str, role: str = "train"):
+        """Snapshot ``frame`` under ``name`` and link it to this run as ``role``."""
+        from ..snapshots import take_snapshot
+
+        snap = take_snapshot(self.store, frame, name)
+        self.store.link_input(self.id, snap.id, role)
+        return snap
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def end(self, status: str = FINISHED, error: str | None = None) -> None:
+        if self.status != RUNNING:
+            return
+        self.status = status
+        self.end_time = time.time()
+        fields: dict[str, Any] = {"status": status, "end_time": self.end_time,
+                                  "environment": python_environment()}
+        if error is not None:
+            fields["error"] = error
+        if self._warnings:
+            fields["warnings"] = self._warnings
+        if self._git is not None:
+            fields["git_commit"], fields["git_dirty"] = self._git.result()
+        self.store.update_run(self.id, **fields)
+        active.pop(self)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.end(FINISHED)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.end(KILLED, error="KeyboardInterrupt")
+        else:
+            self.end(FAILED, error="".join(traceback.format_exception(exc_type, exc, tb)))
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id[:8]} {self.name!r} {self.status}>"
+
+
+def start_run(store: Store, *, name: str | None = None, experiment: str = "default",
+              tags: Mapping[str, str] | None = None, parent: Run | str | None = None,
+              source: Mapping[str, Any] | None = None) -> Run:
+    """Create a run and make it the active one; a run started inside another is its child."""
+    if parent is None:
+        parent = active.current()
+    run = Run(store, name=name, experiment=experiment, tags=tags, parent=parent, source=source)
+    active.push(run)
+    return run

@@ -1,0 +1,106 @@
+"""Dataframe snapshots: fingerprint, deduplicate, profile and store a frame as Parquet."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .values import validate_name
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..store import Store
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A stored, versioned, content-addressed copy of a DataFrame or Series."""
+
+    id: str
+    name: str
+    version: int
+    fingerprint: str
+    rows: int
+    columns: tuple[str, ...]
+    schema: list[dict[str, Any]] = field(repr=False)
+    profile: dict[str, Any] = field(repr=False)
+    size: int
+    created_at: float
+    bytes_written: int = 0  # 0 when the content was already stored
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], bytes_written: int = 0) -> Snapshot:
+        return cls(
+            id=row["id"], name=row["name"], version=row["version"],
+            fingerprint=row["fingerprint"], rows=row["rows"],
+            columns=tuple(c["name"] for c in row["schema"]), schema=row["schema"],
+            profile=row["profile"], size=row["size"], created_at=row["created_at"],
+            bytes_written=bytes_written,
+        )
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """What ``data.diff_profiles`` compares."""
+        return {"fingerprint": self.fingerprint, "rows": self.rows,
+                "schema": self.schema, "profile": self.profile}
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<b>snapshot {self.name} v{self.version}</b>: {self.rows:,} rows x "
+            f"{len(self.columns)} columns, fingerprint <code>{self.fingerprint[:12]}</code>, "
+            f"{self.size / 1e6:.2f} MB stored"
+        )
+
+
+def _check_frame(frame: Any) -> None:
+    import pandas as pd
+
+    if not isinstance(frame, (pd.DataFrame, pd.Series)):
+        raise TypeError(
+            f"snapshots take a pandas DataFrame or Series, got {type(frame).__module__}."
+            f"{type(frame).__qualname__}; convert it first (e.g. pd.DataFrame(array, columns=...))"
+        )
+
+
+def take_snapshot(store: Store, frame: pd.DataFrame | pd.Series, name: str) -> Snapshot:
+    """Store ``frame`` as the next version of ``name`` unless the same content already is.
+
+    Unchanged content under the same name returns the existing version and writes nothing;
+    the same content under another name shares its blob (no Parquet written again).
+    """
+    from ..data import fingerprint as fingerprint_of
+    from ..data import frame_to_parquet_bytes, infer_schema, profile_frame, schema_to_json
+
+    _check_frame(frame)
+    validate_name(name, "snapshot")
+    digest = fingerprint_of(frame)
+    existing = store.snapshot_by_fingerprint(digest, name)
+    if existing is not None:
+        return Snapshot.from_row(existing)
+    same_content = store.snapshot_by_fingerprint(digest)
+    as_frame = frame.to_frame() if frame.ndim == 1 else frame
+    if same_content is not None:
+        blob_hash, size, written = same_content["blob_hash"], same_content["size"], 0
+        schema_json, profile = same_content["schema"], same_content["profile"]
+    else:
+        blob = store.artifacts.put_bytes(frame_to_parquet_bytes(frame))
+        blob_hash, size = blob.blob_hash, blob.size
+        written = blob.size if blob.written else 0
+        schema_json = schema_to_json(infer_schema(as_frame))
+        profile = profile_frame(as_frame)
+    row = store.insert_snapshot({
+        "id": uuid.uuid4().hex, "name": name, "fingerprint": digest,
+        "rows": int(len(frame)), "n_columns": len(schema_json), "schema": schema_json,
+        "profile": profile, "blob_hash": blob_hash, "size": size, "created_at": time.time(),
+    })
+    return Snapshot.from_row(row, bytes_written=written)
+
+
+def load_snapshot_frame(store: Store, name_or_id: str, version: int | None = None):
+    from ..data import frame_from_parquet_bytes
+
+    row = store.snapshot_row(name_or_id, version)
+    return frame_from_parquet_bytes(store.artifacts.get_bytes(row["blob_hash"]))
