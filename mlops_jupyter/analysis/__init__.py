@@ -1,0 +1,1 @@
+"""Pure analysis: pandas objects in, frozen dataclasses out (no IPython, views or store)."""
