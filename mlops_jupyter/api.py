@@ -191,7 +191,7 @@ def diff_snapshots(a: Any, b: Any):
 
     Each of ``a``/``b`` is a Snapshot, a name (latest version), an id or ``(name, version)``.
     """
-    from .data import diff_profiles
+    from .data.diff import diff_profiles
 
     return diff_profiles(_snapshot_ref(a).meta, _snapshot_ref(b).meta)
 

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
+
+
+class JSONText(sa.TypeDecorator):
+    """JSON kept as TEXT on every backend.
+
+    SQLite's JSON columns have NUMERIC affinity, which turns the text ``0.0`` into the
+    integer 0; typed params must come back with the type they were logged with.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else json.dumps(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else json.loads(value)
 
 experiments = sa.Table(
     "experiments",
@@ -28,12 +48,12 @@ runs = sa.Table(
     sa.Column("cell_id", sa.String(128)),
     sa.Column("execution_count", sa.Integer),
     sa.Column("cell_source", sa.Text),
-    sa.Column("code_slice", sa.JSON),
+    sa.Column("code_slice", JSONText()),
     sa.Column("git_commit", sa.String(64)),
     sa.Column("git_dirty", sa.Boolean),
-    sa.Column("environment", sa.JSON),
+    sa.Column("environment", JSONText()),
     sa.Column("error", sa.Text),
-    sa.Column("warnings", sa.JSON),
+    sa.Column("warnings", JSONText()),
     sa.Column("pid", sa.Integer),
     sa.Column("host", sa.String(255)),
     sa.Column("process_start", sa.String(64)),
@@ -46,7 +66,7 @@ params = sa.Table(
     metadata,
     sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("key", sa.String(255), primary_key=True),
-    sa.Column("value", sa.JSON),
+    sa.Column("value", JSONText()),
 )
 
 # Every logged value; `latest_metrics` keeps the last one per key so listing runs never
@@ -90,7 +110,7 @@ artifacts = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),  # model / figure / file / table / report
     sa.Column("blob_hash", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("meta", sa.JSON),
+    sa.Column("meta", JSONText()),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("run_id", "name", name="uq_artifacts_run_name"),
 )
@@ -104,8 +124,8 @@ snapshots = sa.Table(
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("rows", sa.BigInteger, nullable=False),
     sa.Column("n_columns", sa.Integer, nullable=False),
-    sa.Column("schema", sa.JSON, nullable=False),
-    sa.Column("profile", sa.JSON, nullable=False),
+    sa.Column("schema", JSONText(), nullable=False),
+    sa.Column("profile", JSONText(), nullable=False),
     sa.Column("blob_hash", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
@@ -152,6 +172,6 @@ audit_events = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("entity", sa.String(64), nullable=False),
     sa.Column("entity_id", sa.String(255), nullable=False),
-    sa.Column("before", sa.JSON),
-    sa.Column("after", sa.JSON),
+    sa.Column("before", JSONText()),
+    sa.Column("after", JSONText()),
 )

@@ -30,7 +30,7 @@ def input_schema(X: Any) -> dict[str, Any] | None:
     import pandas as pd
 
     if isinstance(X, pd.DataFrame):
-        from ..data import infer_schema, schema_to_json
+        from ..data.schema import infer_schema, schema_to_json
 
         return {"type": "dataframe", "columns": schema_to_json(infer_schema(X))}
     shape = getattr(X, "shape", None)

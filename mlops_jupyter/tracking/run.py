@@ -130,7 +130,7 @@ class Run:
 
     def log_input(self, frame: pd.DataFrame | pd.Series, name: str, role: str = "train"):
         """Snapshot ``frame`` under ``name`` and link it to this run as ``role``."""
-        from ..snapshots import take_snapshot
+        from .snapshots import take_snapshot
 
         snap = take_snapshot(self.store, frame, name)
         self.store.link_input(self.id, snap.id, role)

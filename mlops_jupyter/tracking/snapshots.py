@@ -71,8 +71,10 @@ def take_snapshot(store: Store, frame: pd.DataFrame | pd.Series, name: str) -> S
     Unchanged content under the same name returns the existing version and writes nothing;
     the same content under another name shares its blob (no Parquet written again).
     """
-    from ..data import fingerprint as fingerprint_of
-    from ..data import frame_to_parquet_bytes, infer_schema, profile_frame, schema_to_json
+    from ..data.fingerprint import fingerprint as fingerprint_of
+    from ..data.profile import profile_frame
+    from ..data.schema import infer_schema, schema_to_json
+    from ..data.serialization import frame_to_parquet_bytes
 
     _check_frame(frame)
     validate_name(name, "snapshot")
@@ -100,7 +102,7 @@ def take_snapshot(store: Store, frame: pd.DataFrame | pd.Series, name: str) -> S
 
 
 def load_snapshot_frame(store: Store, name_or_id: str, version: int | None = None):
-    from ..data import frame_from_parquet_bytes
+    from ..data.serialization import frame_from_parquet_bytes
 
     row = store.snapshot_row(name_or_id, version)
     return frame_from_parquet_bytes(store.artifacts.get_bytes(row["blob_hash"]))

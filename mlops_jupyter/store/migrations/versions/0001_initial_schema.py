@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:58:09.853453
+Create Date: 2026-11-26
 """
 
 from alembic import op
@@ -24,8 +24,8 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('entity', sa.String(length=64), nullable=False),
     sa.Column('entity_id', sa.String(length=255), nullable=False),
-    sa.Column('before', sa.JSON(), nullable=True),
-    sa.Column('after', sa.JSON(), nullable=True),
+    sa.Column('before', sa.Text(), nullable=True),
+    sa.Column('after', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('experiments',
@@ -50,8 +50,8 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('rows', sa.BigInteger(), nullable=False),
     sa.Column('n_columns', sa.Integer(), nullable=False),
-    sa.Column('schema', sa.JSON(), nullable=False),
-    sa.Column('profile', sa.JSON(), nullable=False),
+    sa.Column('schema', sa.Text(), nullable=False),
+    sa.Column('profile', sa.Text(), nullable=False),
     sa.Column('blob_hash', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('created_at', sa.Float(), nullable=False),
@@ -73,12 +73,12 @@ def upgrade() -> None:
     sa.Column('cell_id', sa.String(length=128), nullable=True),
     sa.Column('execution_count', sa.Integer(), nullable=True),
     sa.Column('cell_source', sa.Text(), nullable=True),
-    sa.Column('code_slice', sa.JSON(), nullable=True),
+    sa.Column('code_slice', sa.Text(), nullable=True),
     sa.Column('git_commit', sa.String(length=64), nullable=True),
     sa.Column('git_dirty', sa.Boolean(), nullable=True),
-    sa.Column('environment', sa.JSON(), nullable=True),
+    sa.Column('environment', sa.Text(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('warnings', sa.JSON(), nullable=True),
+    sa.Column('warnings', sa.Text(), nullable=True),
     sa.Column('pid', sa.Integer(), nullable=True),
     sa.Column('host', sa.String(length=255), nullable=True),
     sa.Column('process_start', sa.String(length=64), nullable=True),
@@ -97,7 +97,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('blob_hash', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
-    sa.Column('meta', sa.JSON(), nullable=True),
+    sa.Column('meta', sa.Text(), nullable=True),
     sa.Column('created_at', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -141,7 +141,7 @@ def upgrade() -> None:
     op.create_table('params',
     sa.Column('run_id', sa.String(length=32), nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
-    sa.Column('value', sa.JSON(), nullable=True),
+    sa.Column('value', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'key')
     )

@@ -1,0 +1,324 @@
+"""One notebook cell recorded as one run: the logic behind ``%%track``, usable without it.
+
+    with TrackedCell(shell, source, options) as cell:
+        result = shell.run_cell(source)
+        cell.finish(result.error_in_exec)
+
+Capture failures never break the user's cell: they become warnings on the run.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import active
+from .autolog import FitCapture, estimator_params, search_candidates
+from .cell_analysis import cell_names, literal_assignments, looks_like_metric
+from .code_slice import CellExecution, compute_code_slice
+from .notebook import current_cell_id, notebook_path
+from .run import FAILED, FINISHED, KILLED, Run
+
+
+@dataclass
+class TrackOptions:
+    name: str | None = None
+    experiment: str = "default"
+    tags: dict[str, str] = field(default_factory=dict)
+    params: list[str] = field(default_factory=list)  # variables to log as params
+    metrics: list[str] = field(default_factory=list)  # variables to log as metrics
+    snapshot: list[str] = field(default_factory=list)  # DataFrames to snapshot
+    autolog: bool = True
+
+
+@dataclass
+class TrackSummary:
+    """What a tracked cell recorded (shown after the cell)."""
+
+    run_id: str
+    name: str
+    status: str
+    duration: float
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    models: list[str] = field(default_factory=list)
+    snapshots: list[str] = field(default_factory=list)
+    children: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in list(self.metrics.items())[:6])
+        parts = [f"run {self.run_id[:8]} '{self.name}' {self.status} in {self.duration:.2f}s",
+                 f"{len(self.params)} params"]
+        if metrics:
+            parts.append(f"metrics {metrics}")
+        if self.models:
+            parts.append(f"models {', '.join(self.models)}")
+        if self.snapshots:
+            parts.append(f"snapshots {', '.join(self.snapshots)}")
+        if self.children:
+            parts.append(f"{self.children} child runs")
+        line = "mlops: " + " | ".join(parts)
+        for warning in self.warnings:
+            line += f"\n  warning: {warning}"
+        return line
+
+    def _repr_html_(self) -> str:
+        import html
+
+        color = {"FINISHED": "#1a7f37", "FAILED": "#cf222e", "KILLED": "#9a6700"}.get(self.status, "#57606a")
+        body = html.escape(self.text().split(" | ", 1)[-1]).replace("\n", "<br>")
+        return (
+            f'<div style="font-size:12px;color:#57606a;font-family:monospace">'
+            f'<span style="color:{color}">&#9679;</span> run <b>{html.escape(self.name)}</b> '
+            f'<code>{self.run_id[:8]}</code> {self.status} in {self.duration:.2f}s &middot; {body}</div>'
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+
+def _user_var_name(user_ns: dict[str, Any], obj: Any) -> str | None:
+    for key, value in user_ns.items():
+        if value is obj and not key.startswith("_"):
+            return key
+    return None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        shape = getattr(value, "shape", None)
+        if shape == () and hasattr(value, "item"):
+            value = value.item()
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                return None
+        else:
+            return None
+    return float(value)
+
+
+class TrackedCell:
+    def __init__(self, shell: Any, source: str, options: TrackOptions,
+                 history: list[CellExecution] | None = None, store: Any = None):
+        self.shell = shell
+        self.source = source
+        self.options = options
+        self.history = history or []
+        self._store = store
+        self.run: Run | None = None
+        self.summary: TrackSummary | None = None
+        self._capture: FitCapture | None = None
+        self._warnings: list[str] = []
+
+    def _get_store(self):
+        if self._store is None:
+            from ..api import get_store
+
+            self._store = get_store()
+        return self._store
+
+    def __enter__(self) -> TrackedCell:
+        from .run import start_run
+
+        python_source = self.source
+        try:
+            python_source = self.shell.transform_cell(self.source)
+        except Exception:  # noqa: BLE001
+            pass
+        self._python_source = python_source
+        code_slice = compute_code_slice(python_source, self.history)
+        self._warnings.extend(code_slice.warnings)
+        source = {
+            "notebook_path": notebook_path(self.shell),
+            "cell_id": current_cell_id(self.shell),
+            "execution_count": getattr(self.shell, "execution_count", None),
+            "cell_source": self.source,
+            "code_slice": code_slice.to_dict(),
+        }
+        self.run = start_run(self._get_store(), name=self.options.name,
+                             experiment=self.options.experiment, tags=self.options.tags,
+                             source=source)
+        if self.options.autolog:
+            if "sklearn" in python_source:
+                try:
+                    import sklearn.base  # noqa: F401 - so fits of classes imported in the cell are seen
+                except ImportError:
+                    pass
+            self._capture = FitCapture().__enter__()
+        self._t0 = time.perf_counter()
+        return self
+
+    def finish(self, error: BaseException | None) -> TrackSummary:
+        """Record what the cell did; ``error`` is ``result.error_in_exec``."""
+        assert self.run is not None
+        if self._capture is not None:
+            self._capture.__exit__(None, None, None)
+        run = self.run
+        summary = TrackSummary(run.id, run.name, FINISHED, time.perf_counter() - self._t0)
+        try:
+            self._record(summary)
+        except Exception as exc:  # noqa: BLE001 - never break the user's session
+            self._warnings.append(f"capture failed: {type(exc).__name__}: {exc}")
+        for message in self._warnings:
+            run.warn(message)
+        summary.warnings = list(self._warnings)
+        if error is None:
+            status, text = FINISHED, None
+        elif isinstance(error, KeyboardInterrupt):
+            status, text = KILLED, "KeyboardInterrupt"
+        else:
+            status = FAILED
+            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        run.end(status, error=text)
+        summary.status = status
+        summary.duration = time.perf_counter() - self._t0
+        self.summary = summary
+        return summary
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # An exception here comes from our own code path (run_cell catches the cell's own).
+        if self.run is not None and self.summary is None:
+            self.finish(exc if exc is not None else None)
+        if self.run is not None:
+            active.pop(self.run)
+
+    # -- what the cell produced ------------------------------------------------------------
+    def _record(self, summary: TrackSummary) -> None:
+        run = self.run
+        assert run is not None
+        user_ns = self.shell.user_ns
+        options = self.options
+        names = cell_names(self._python_source)
+        assigned = set(names.assigned) if names else set()
+
+        params: dict[str, Any] = {}
+        metrics: dict[str, float] = {}
+        for key, value in literal_assignments(self._python_source).items():
+            number = _as_number(value)
+            if looks_like_metric(key) and number is not None:
+                continue  # `accuracy = 0.9` is a result, not a setting
+            params[key] = value
+        for key in options.params:
+            if key not in user_ns:
+                self._warnings.append(f"--params {key}: no such variable after the cell")
+            else:
+                params[key] = user_ns[key]
+        for key in sorted(assigned | set(options.metrics)):
+            if key not in user_ns:
+                if key in options.metrics:
+                    self._warnings.append(f"--metrics {key}: no such variable after the cell")
+                continue
+            number = _as_number(user_ns[key])
+            if key in options.metrics:
+                if number is None:
+                    self._warnings.append(f"--metrics {key}: {type(user_ns[key]).__name__} is not a number")
+                    continue
+                metrics[key] = number
+            elif number is not None and looks_like_metric(key) and math.isfinite(number):
+                metrics[key] = number
+
+        fits = self._capture.fitted() if self._capture is not None else []
+        for call in fits:
+            self._record_fit(call, params, metrics, summary, multiple=len(fits) > 1)
+
+        for key in options.snapshot:
+            frame = user_ns.get(key)
+            if frame is None:
+                self._warnings.append(f"--snapshot {key}: no such variable after the cell")
+                continue
+            snap = run.log_input(frame, key, role="input")
+            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+
+        if params:
+            run.log_params(params)
+        if metrics:
+            run.log_metrics(metrics)
+        summary.params = params
+        summary.metrics = {**metrics, **summary.metrics}
+
+    def _record_fit(self, call, params, metrics, summary: TrackSummary, multiple: bool) -> None:
+        import pandas as pd
+
+        run = self.run
+        assert run is not None
+        est = call.estimator
+        user_ns = self.shell.user_ns
+        model_name = _user_var_name(user_ns, est) or type(est).__name__.lower()
+        prefix = f"{model_name}." if multiple else ""
+        for key, value in estimator_params(est).items():
+            params.setdefault(prefix + key, value)
+        params.setdefault(prefix + "estimator", type(est).__name__)
+
+        X = call.X
+        if X is not None and not isinstance(X, (pd.DataFrame, pd.Series)):
+            X = _array_to_frame(X, est)
+        run.log_model(est, model_name, X_example=X)
+        summary.models.append(model_name)
+        if isinstance(X, (pd.DataFrame, pd.Series)):
+            x_name = _user_var_name(user_ns, call.X) or f"{model_name}.X"
+            snap = run.log_input(X, x_name, role="train")
+            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+        y = call.y
+        if y is not None and not isinstance(y, (pd.DataFrame, pd.Series)):
+            y = _array_to_frame(y, None)
+        if isinstance(y, (pd.DataFrame, pd.Series)):
+            y_name = _user_var_name(user_ns, call.y) or f"{model_name}.y"
+            snap = run.log_input(y, y_name, role="train_target")
+            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+
+        candidates = search_candidates(est)
+        if candidates:
+            best = getattr(est, "best_params_", None)
+            if isinstance(best, dict):
+                for key, value in best.items():
+                    params[f"{prefix}best.{key}"] = value
+            score = _as_number(getattr(est, "best_score_", None))
+            if score is not None:
+                metrics[f"{prefix}best_cv_score"] = score
+            self._record_children(candidates)
+            summary.children += len(candidates)
+
+    def _record_children(self, candidates: list[dict[str, Any]]) -> None:
+        from .values import normalize_params
+
+        run = self.run
+        assert run is not None
+        store = run.store
+        now = time.time()
+        for i, candidate in enumerate(candidates):
+            child_id = __import__("uuid").uuid4().hex
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                child_params = normalize_params(
+                    {k: (type(v).__name__ if hasattr(v, "fit") else v)
+                     for k, v in candidate["params"].items()}
+                )
+            store.create_run(
+                {"id": child_id, "name": f"{run.name}/candidate-{i}", "status": FINISHED,
+                 "start_time": now, "end_time": now, "parent_run_id": run.id},
+                run.experiment, params=child_params,
+            )
+            store.log_metrics(child_id, [(k, v, 0, now) for k, v in candidate["metrics"].items()])
+
+
+def _array_to_frame(X: Any, estimator: Any):
+    """A 2-D array as a DataFrame (feature names from the estimator when it has them)."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        array = np.asarray(X)
+    except Exception:  # noqa: BLE001 - sparse matrices, lists of dicts...
+        return None
+    if array.ndim == 1:
+        return pd.Series(array, name="y")
+    if array.ndim != 2:
+        return None
+    names = getattr(estimator, "feature_names_in_", None)
+    columns = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(array.shape[1])]
+    return pd.DataFrame(array, columns=columns)
