@@ -153,6 +153,26 @@ class Explanation:
             return self.values_by_class[i, :, k], float(self.base_values_by_class[i, k]), k
         return self.values[i], float(self.base_values[i]), k
 
+    def display_values(self, j: int) -> pd.Series:
+        """Values of feature ``j`` in the user's units: the original column when the feature is
+        a 1:1 transform of it (e.g. scaled), else what the final estimator saw."""
+        name = self.feature_names[j]
+        if self.original_data is not None:
+            for group, members in self.feature_groups.items():
+                if members == [name] and group in self.original_data.columns:
+                    return self.original_data[group]
+        return self.data.iloc[:, j]
+
+    def position_of(self, label: Any) -> int:
+        """Position among the explained rows of the row with index label ``label`` in X."""
+        hits = np.flatnonzero(self.data.index == label)
+        if len(hits) == 0:
+            raise ValueError(
+                f"row {label!r} is not among the {self.n_rows_explained:,} explained rows; explain "
+                f"it with keep_rows=[{label!r}] (or max_rows=None)."
+            )
+        return int(hits[0])
+
     def for_class(self, k: int) -> Explanation:
         """The same explanation for class ``k`` (multi-class explanations only)."""
         if self.values_by_class is None or self.base_values_by_class is None:
