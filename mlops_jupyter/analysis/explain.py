@@ -869,7 +869,9 @@ def _run_shap(kind: str, est: Any, Xt: np.ndarray, background: pd.DataFrame | No
         values = values[:, :, None]
     if base.shape[1] != values.shape[2]:
         base = np.broadcast_to(base[:, :1], (n, values.shape[2])).copy()
-    model_out = np.asarray(out_fn(Xt), dtype=float).reshape(n, -1)
+    names = getattr(est, "feature_names_in_", None)  # fitted on a frame: give it one (no warnings)
+    model_in = pd.DataFrame(Xt, columns=list(names)) if names is not None and kind != "permutation" else Xt
+    model_out = np.asarray(out_fn(model_in), dtype=float).reshape(n, -1)
     return {
         "explainer": kind,
         "output_kind": output_kind,
