@@ -117,16 +117,17 @@ def estimator_params(estimator: Any) -> dict[str, Any]:
         params = estimator.get_params(deep=True)
     except Exception:  # noqa: BLE001 - third-party estimators may not implement it fully
         return {}
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if hasattr(value, "get_params") or hasattr(value, "fit"):
-            value = type(value).__name__
-        elif isinstance(value, (list, tuple)) and any(hasattr(v, "fit") for v in value):
-            value = [type(v).__name__ if hasattr(v, "fit") else repr(v) for v in value]
-        elif callable(value):
-            value = getattr(value, "__name__", repr(value))
-        out[key] = value
-    return out
+    return {key: _describe(value) for key, value in params.items()}
+
+
+def _describe(value: Any) -> Any:
+    if hasattr(value, "get_params") or hasattr(value, "fit"):
+        return type(value).__name__
+    if isinstance(value, (list, tuple)):
+        return [_describe(v) for v in value]
+    if callable(value):
+        return getattr(value, "__name__", repr(value))
+    return value
 
 
 def search_candidates(search: Any) -> list[dict[str, Any]] | None:

@@ -1,0 +1,133 @@
+"""Shared fixtures: a fresh embedded store per test, and a real PostgreSQL server for team mode."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(reason: str):
+    """Skip with a printed reason on a user's machine; fail in CI, where nothing may be missing."""
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_store(tmp_path, monkeypatch):
+    """Every test gets its own embedded store and working directory."""
+    import mlops_jupyter as mj
+    from mlops_jupyter.store import database
+
+    monkeypatch.setenv("MLOPS_STORE", str(tmp_path / "store"))
+    monkeypatch.delenv("MLOPS_ARTIFACTS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    mj.set_store(None)
+    yield
+    for store in database._open_stores.values():
+        store.close()
+    database._open_stores.clear()
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server (Debian's `postgresql` package) on a free loopback port."""
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        missing("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing("psycopg is not installed: pip install 'mlops-jupyter[postgres]'")
+    import tempfile
+
+    # Not under pytest's tmp folders: those are private to root, and the server runs as postgres.
+    base = Path(tempfile.mkdtemp(prefix="mlops-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(base, "postgres")
+        shutil.chown(sock, "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*prefix, initdb, "-D", str(data), "-U", "postgres", "-A", "trust",
+                    "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
+    port = _free_port()
+    log = base / "server.log"
+    if prefix:
+        shutil.chown(base, "postgres")
+    subprocess.run(
+        [*prefix, pg_ctl, "start", "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
+         f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"],
+        check=True, capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty database on the session's server."""
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_spec(request, tmp_path, monkeypatch):
+    """The same test on the embedded store and on a team store (PostgreSQL + blob folder)."""
+    import mlops_jupyter as mj
+
+    if request.param == "sqlite":
+        spec = str(tmp_path / "embedded")
+    else:
+        spec = request.getfixturevalue("postgres_url")
+        monkeypatch.setenv("MLOPS_ARTIFACTS", f"file://{tmp_path / 'blobs'}")
+    mj.set_store(spec)
+    yield spec
+    mj.set_store(None)
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+REPO = Path(__file__).resolve().parents[1]

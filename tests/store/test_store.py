@@ -1,0 +1,114 @@
+"""The store on both backends: what is written comes back exactly, and nothing is lost."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+import mlops_jupyter as mj
+from mlops_jupyter.errors import NotFoundError, StoreVersionError
+from mlops_jupyter.store import Store, resolve_location
+
+
+def test_run_roundtrip_keeps_types_and_special_floats(store_spec):
+    with mj.start_run("typed", experiment="exp-a", tags={"team": "vision"}) as run:
+        run.log_params({"alpha": 0.0, "n": 3, "name": "rf", "flag": True, "layers": [64, 32],
+                        "cfg": {"a": 1}, "none": None})
+        run.log_metrics({"nan_metric": float("nan"), "inf_metric": float("inf"),
+                         "neg_inf": float("-inf"), "plain": 0.25})
+    record = mj.get_run(run.id)
+    assert record.params == {"alpha": 0.0, "n": 3, "name": "rf", "flag": True,
+                             "layers": [64, 32], "cfg": {"a": 1}, "none": None}
+    assert isinstance(record.params["alpha"], float) and isinstance(record.params["n"], int)
+    assert math.isnan(record.metrics["nan_metric"])
+    assert record.metrics["inf_metric"] == math.inf and record.metrics["neg_inf"] == -math.inf
+    assert record.metrics["plain"] == 0.25
+    assert record.tags == {"team": "vision"}
+    assert record.experiment == "exp-a" and record.status == "FINISHED"
+
+
+def test_metric_history_and_latest_value(store_spec):
+    with mj.start_run() as run:
+        for value in (0.9, 0.5, 0.3):
+            run.log_metric("loss", value)
+        run.log_metric("val", 2.0, step=10)
+        run.log_metric("val", 1.0, step=3)  # logged late for an earlier step
+    record = mj.get_run(run.id)
+    assert [(s, v) for s, v, _ in record.metric_history["loss"]] == [(0, 0.9), (1, 0.5), (2, 0.3)]
+    assert record.metrics["loss"] == 0.3
+    assert record.metrics["val"] == 2.0, "the latest value is the one with the highest step"
+    frame = mj.runs()
+    assert frame.loc[0, "metrics.loss"] == 0.3
+
+
+def test_runs_filter_order_limit(store_spec):
+    for i, model in enumerate(["rf", "lr", "rf", "gb"]):
+        with mj.start_run(f"r{i}", experiment="sweep") as run:
+            run.log_params({"model": model, "depth": i})
+            run.log_metric("accuracy", 0.7 + i * 0.05)
+    with mj.start_run("other", experiment="elsewhere") as run:
+        run.log_metric("accuracy", 0.99)
+    frame = mj.runs(experiment="sweep", filter="metrics.accuracy > 0.72 and params.model == 'rf'")
+    assert list(frame["name"]) == ["r2"]
+    ordered = mj.runs(experiment="sweep", order_by="metrics.accuracy desc", limit=2)
+    assert list(ordered["name"]) == ["r3", "r2"]
+    assert {"run_id", "name", "experiment", "status", "start_time", "duration",
+            "params.model", "params.depth", "metrics.accuracy"} <= set(ordered.columns)
+    assert len(mj.runs()) == 5
+    assert list(mj.runs(filter="params.depth in (0, 3)", order_by="name")["name"]) == ["r0", "r3"]
+
+
+def test_artifacts_deduplicated_and_readable(store_spec):
+    with mj.start_run() as a:
+        h1 = a.log_artifact(b"same bytes", "one.txt")
+    with mj.start_run() as b:
+        h2 = b.log_artifact(b"same bytes", "two.txt")
+    assert h1 == h2
+    store = mj.get_store()
+    assert store.artifacts.exists(h1)
+    assert mj.get_run(b.id).artifact_bytes("two.txt") == b"same bytes"
+    with pytest.raises(NotFoundError, match="it has: one.txt"):
+        mj.get_run(a.id).artifact_bytes("missing.txt")
+
+
+def test_snapshot_versions_and_dedup(store_spec):
+    df = pd.DataFrame({"x": [1, 2, 3], "c": pd.Categorical(["a", "b", "a"])})
+    first = mj.snapshot(df, "customers")
+    again = mj.snapshot(df.copy(), "customers")
+    assert (again.version, again.id, again.bytes_written) == (1, first.id, 0)
+    changed = mj.snapshot(df.assign(x=[1, 2, 4]), "customers")
+    assert changed.version == 2 and changed.fingerprint != first.fingerprint
+    pd.testing.assert_frame_equal(mj.load_snapshot("customers", version=1), df)
+    pd.testing.assert_frame_equal(mj.load_snapshot("customers"), df.assign(x=[1, 2, 4]))
+    listing = mj.snapshots()
+    assert list(listing["version"]) == [1, 2]
+
+
+def test_newer_store_schema_is_refused_with_both_versions(tmp_path):
+    location = resolve_location(str(tmp_path / "s"))
+    Store(location).close()
+    engine = sa.create_engine(location.database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(StoreVersionError, match=r"'0099'.*'0001'"):
+        Store(location)
+
+
+def test_store_found_in_parent_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLOPS_STORE")
+    (tmp_path / "proj" / ".mlops").mkdir(parents=True)
+    deep = tmp_path / "proj" / "notebooks" / "a"
+    deep.mkdir(parents=True)
+    location = resolve_location(cwd=deep)
+    assert location.root == (tmp_path / "proj" / ".mlops").resolve()
+
+
+def test_server_database_without_artifact_location_is_a_clear_error(monkeypatch):
+    from mlops_jupyter.errors import StoreError
+
+    with pytest.raises(StoreError, match="MLOPS_ARTIFACTS"):
+        resolve_location("postgresql+psycopg://u@localhost/db")
