@@ -29,6 +29,7 @@ Decisions:
 
 from __future__ import annotations
 
+import decimal
 import math
 import struct
 import sys
@@ -113,6 +114,9 @@ def _token(value: Any) -> bytes:
         tag = b"t" if isinstance(value, tuple) else b"l"
         parts = [_token(v) for v in value]
         return tag + b"".join(struct.pack("<q", len(p)) + p for p in parts)
+    if isinstance(value, decimal.Decimal):
+        # Equal Decimals ("1.10" and "1.1") are equal values; Parquet rescales them anyway.
+        return b"d" + str(value.normalize()).encode()
     if isinstance(value, pd.Timestamp):
         return b"T" + value.isoformat().encode()
     if value is pd.NaT:

@@ -80,6 +80,14 @@ def frame_to_parquet_bytes(
     if replaced:
         df = df.assign(**replaced)
     meta["categoricals"] = categoricals
+    # Parquet has no second resolution (s -> ms): remember units to cast back exactly.
+    meta["units"] = {
+        str(i): str(column.dtype)
+        for i, (_, column) in enumerate(df.items())
+        if isinstance(column.dtype, (np.dtype, pd.DatetimeTZDtype)) and column.dtype.kind in "mM"
+    }
+    if not isinstance(df.index, pd.MultiIndex) and df.index.dtype.kind in "mM":
+        meta["index_unit"] = str(df.index.dtype)
     index = df.index
     if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)) and index.freq is not None:
         meta["index_freq"] = index.freqstr
@@ -138,6 +146,12 @@ def frame_from_parquet_bytes(data: bytes) -> pd.DataFrame | pd.Series:
             values = np.empty(len(df), dtype=object)
             values[:] = table.column(i).to_pylist()
             df.isetitem(i, values)
+    for position, dtype in meta.get("units", {}).items():
+        i = int(position)
+        if str(df.dtypes.iloc[i]) != dtype:
+            df.isetitem(i, df.iloc[:, i].astype(dtype))
+    if meta.get("index_unit") and str(df.index.dtype) != meta["index_unit"]:
+        df.index = df.index.astype(meta["index_unit"])
     freq = meta.get("index_freq")
     if freq is not None:
         index_type = (

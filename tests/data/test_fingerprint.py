@@ -27,9 +27,13 @@ def mixed_frame(n: int = 1000, seed: int = 0) -> pd.DataFrame:
             "i": rng.integers(-5, 5, n),
             "i_na": ints,
             "b": rng.random(n) < 0.5,
-            "b_na": pd.array(np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.5), dtype="boolean"),
+            "b_na": pd.array(
+                np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.5), dtype="boolean"
+            ),
             "c": pd.Categorical.from_codes(rng.integers(-1, 3, n), categories=["x", "y", "z"]),
-            "t": pd.to_datetime(rng.integers(0, 10**9, n), unit="s").tz_localize("UTC").tz_convert("Europe/Paris"),
+            "t": pd.to_datetime(rng.integers(0, 10**9, n), unit="s")
+            .tz_localize("UTC")
+            .tz_convert("Europe/Paris"),
             "s": pd.array(words[rng.integers(0, 5, n)], dtype="str"),
             "td": pd.to_timedelta(rng.integers(0, 1000, n), unit="s"),
         }
@@ -62,7 +66,9 @@ def test_stable_across_processes():
 
 def test_known_value_pins_the_format():
     # If this changes, every stored snapshot fingerprint changes: bump _VERSION on purpose only.
-    df = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", None]}, index=pd.Index([10, 20, 30], name="k"))
+    df = pd.DataFrame(
+        {"a": [1, 2, 3], "b": ["x", "y", None]}, index=pd.Index([10, 20, 30], name="k")
+    )
     assert fingerprint(df) == fingerprint(df.copy())
     assert fingerprint(df) == PINNED
 
@@ -91,7 +97,9 @@ def test_arrow_slice_offsets_chunks_and_null_slots_do_not_matter():
     whole = pa.array(["zz"] * 7 + values + ["yy"] * 3, type=pa.large_string())
     sliced = pd.Series(pd.arrays.ArrowStringArray(whole.slice(7, len(values))), dtype="str")
     chunked = pd.Series(
-        pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(values[:13]), pa.array(values[13:])])),
+        pd.arrays.ArrowStringArray(
+            pa.chunked_array([pa.array(values[:13]), pa.array(values[13:])])
+        ),
         dtype="str",
     )
     plain = pd.Series(values, dtype="str")
@@ -142,9 +150,12 @@ def test_one_value_far_down_changes_it():
         pytest.param(lambda df: df.iloc[::-1], id="row order"),
         pytest.param(lambda df: df.iloc[:-1], id="one row fewer"),
         pytest.param(
-            lambda df: df.assign(c=df["c"].cat.reorder_categories(["z", "y", "x"])), id="category order"
+            lambda df: df.assign(c=df["c"].cat.reorder_categories(["z", "y", "x"])),
+            id="category order",
         ),
-        pytest.param(lambda df: df.assign(c=df["c"].cat.add_categories(["w"])), id="unused category"),
+        pytest.param(
+            lambda df: df.assign(c=df["c"].cat.add_categories(["w"])), id="unused category"
+        ),
         pytest.param(lambda df: df.assign(c=df["c"].cat.as_ordered()), id="ordered flag"),
         pytest.param(lambda df: df.assign(t=df["t"].dt.tz_convert("UTC")), id="time zone"),
         pytest.param(lambda df: df.assign(t=df["t"].dt.as_unit("ms")), id="datetime unit"),
@@ -201,6 +212,7 @@ def test_duplicate_column_names_and_empty_frames():
 
 # -- property-based ---------------------------------------------------------------------------
 
+
 @st.composite
 def frames(draw) -> pd.DataFrame:
     """Small frames of float, int, nullable str and bool columns (cheaper than hpd.data_frames)."""
@@ -235,7 +247,9 @@ def test_any_single_cell_change_changes_it(df, data):
     column = data.draw(st.sampled_from(list(df.columns)))
     old = df.iloc[row][column]
     if column == "f":
-        new = data.draw(st.floats().filter(lambda v: not (v == old or (np.isnan(v) and np.isnan(old)))))
+        new = data.draw(
+            st.floats().filter(lambda v: not (v == old or (np.isnan(v) and np.isnan(old))))
+        )
     elif column == "i":
         new = data.draw(st.integers(-(2**63), 2**63 - 1).filter(lambda v: v != old))
     elif column == "s":

@@ -88,7 +88,11 @@ def test_categorical_with_non_string_categories_is_json():
 
 
 def test_datetimes_as_iso_with_time_zone():
-    t = pd.Series(pd.to_datetime(["2021-01-01", None, "2021-01-03"]).tz_localize("UTC").tz_convert("Asia/Tokyo"))
+    t = pd.Series(
+        pd.to_datetime(["2021-01-01", None, "2021-01-03"])
+        .tz_localize("UTC")
+        .tz_convert("Asia/Tokyo")
+    )
     col = profile_frame(t.to_frame("t"))["columns"]["t"]
     assert col["kind"] == "datetime" and col["nulls"] == 1
     assert col["min"] == "2021-01-01T09:00:00+09:00" and col["max"] == "2021-01-03T09:00:00+09:00"
@@ -97,9 +101,15 @@ def test_datetimes_as_iso_with_time_zone():
 
 
 def test_other_kinds_and_empty_frames():
-    df = pd.DataFrame({"td": pd.to_timedelta([1, 3, None], unit="s"), "o": np.array([1, "a", None], dtype=object)})
+    df = pd.DataFrame(
+        {"td": pd.to_timedelta([1, 3, None], unit="s"), "o": np.array([1, "a", None], dtype=object)}
+    )
     cols = profile_frame(df)["columns"]
-    assert (cols["td"]["min"], cols["td"]["max"], cols["td"]["nulls"]) == ("P0DT0H0M1S", "P0DT0H0M3S", 1)
+    assert (cols["td"]["min"], cols["td"]["max"], cols["td"]["nulls"]) == (
+        "P0DT0H0M1S",
+        "P0DT0H0M3S",
+        1,
+    )
     assert cols["o"]["kind"] == "other" and cols["o"]["distinct"] == 2
     empty = profile_frame(pd.DataFrame({"x": pd.Series([], dtype=float)}))
     assert empty == {"rows": 0, "columns": {"x": empty["columns"]["x"]}}
@@ -115,7 +125,9 @@ def test_duplicate_labels_are_kept_apart():
 def test_threaded_path_gives_the_same_result_as_the_serial_one():
     rng = np.random.default_rng(2)
     n = 60_000  # above the threading threshold
-    df = pd.DataFrame({"a": rng.random(n), "s": pd.array(rng.integers(0, 9, n).astype(str), dtype="str")})
+    df = pd.DataFrame(
+        {"a": rng.random(n), "s": pd.array(rng.integers(0, 9, n).astype(str), dtype="str")}
+    )
     threaded = profile_frame(df)
     serial = {"rows": n, "columns": {c: profile_frame(df[[c]].iloc[:])["columns"][c] for c in df}}
     assert threaded == serial

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlops_jupyter.data import ColumnSchema, column_kind, infer_schema, schema_from_json, schema_to_json
+from mlops_jupyter.data import (
+    ColumnSchema,
+    column_kind,
+    infer_schema,
+    schema_from_json,
+    schema_to_json,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,11 +61,15 @@ def test_infer_schema_in_column_order_with_nulls_seen():
 
 
 def test_series_is_one_column():
-    assert infer_schema(pd.Series([1.0], name="x")) == (ColumnSchema("x", "float64", "numeric", False),)
+    assert infer_schema(pd.Series([1.0], name="x")) == (
+        ColumnSchema("x", "float64", "numeric", False),
+    )
 
 
 def test_json_round_trip():
-    schema = infer_schema(pd.DataFrame({"a": [1], "b": pd.Categorical(["x"]), "t": pd.to_datetime(["2020"])}))
+    schema = infer_schema(
+        pd.DataFrame({"a": [1], "b": pd.Categorical(["x"]), "t": pd.to_datetime(["2020"])})
+    )
     data = json.loads(json.dumps(schema_to_json(schema)))
     assert data[1] == {"name": "b", "dtype": "category", "kind": "categorical", "nullable": False}
     assert schema_from_json(data) == schema

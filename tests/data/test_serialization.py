@@ -21,7 +21,14 @@ def round_trip(obj):
 
 def assert_exact(df: pd.DataFrame) -> None:
     restored = round_trip(df)
-    assert_frame_equal(df, restored, check_dtype=True, check_index_type=True, check_column_type=True, check_exact=True)
+    assert_frame_equal(
+        df,
+        restored,
+        check_dtype=True,
+        check_index_type=True,
+        check_column_type=True,
+        check_exact=True,
+    )
     assert fingerprint(restored) == fingerprint(df)
 
 
@@ -40,18 +47,33 @@ COLUMNS = {
     "object of str": pd.Series(np.array(["a", None, "c"], dtype=object)),
     "object of int": pd.Series(np.array([1, None, 3], dtype=object)),
     "object of bool": pd.Series(np.array([True, False, True], dtype=object)),
-    "object of Decimal": pd.Series(np.array([decimal.Decimal("1.10"), None, decimal.Decimal("-2")], dtype=object)),
-    "object of date": pd.Series(np.array([dt.date(2020, 1, 1), None, dt.date(1999, 12, 31)], dtype=object)),
+    "object of Decimal": pd.Series(
+        np.array([decimal.Decimal("1.10"), None, decimal.Decimal("-2")], dtype=object)
+    ),
+    "object of date": pd.Series(
+        np.array([dt.date(2020, 1, 1), None, dt.date(1999, 12, 31)], dtype=object)
+    ),
     "object of bytes": pd.Series(np.array([b"a", None, b"\x00"], dtype=object)),
     "category": pd.Series(pd.Categorical(["b", None, "a"], categories=["b", "a", "unused"])),
-    "ordered category": pd.Series(pd.Categorical(["lo", "hi", "lo"], categories=["lo", "hi"], ordered=True)),
+    "ordered category": pd.Series(
+        pd.Categorical(["lo", "hi", "lo"], categories=["lo", "hi"], ordered=True)
+    ),
     "int category": pd.Series(pd.Categorical([3, None, 1], categories=[3, 2, 1], ordered=True)),
-    "datetime category": pd.Series(pd.Categorical(pd.to_datetime(["2020", "2021", "2020"]).tz_localize("UTC"))),
+    "datetime category": pd.Series(
+        pd.Categorical(pd.to_datetime(["2020", "2021", "2020"]).tz_localize("UTC"))
+    ),
     "bool category": pd.Series(pd.Categorical([True, None, False])),
-    "datetime64[ns]": pd.Series(pd.to_datetime(["2020-01-01 00:00:00", None, "2021-06-01 12:00:00.000000001"], format="ISO8601")),
+    "datetime64[ns]": pd.Series(
+        pd.to_datetime(
+            ["2020-01-01 00:00:00", None, "2021-06-01 12:00:00.000000001"], format="ISO8601"
+        )
+    ),
     "datetime64[s]": pd.Series(pd.to_datetime(["2020-01-01", None, "1700-01-01"]).as_unit("s")),
-    "datetime tz": pd.Series(pd.to_datetime(["2020-03-29 00:30", None, "2020-10-25 03:00"]).tz_localize("Europe/Berlin")),
+    "datetime tz": pd.Series(
+        pd.to_datetime(["2020-03-29 00:30", None, "2020-10-25 03:00"]).tz_localize("Europe/Berlin")
+    ),
     "timedelta": pd.Series(pd.to_timedelta([1, None, -3], unit="s")),
+    "timedelta[s]": pd.Series(pd.to_timedelta([1, None, -3], unit="s").as_unit("s")),
     "period": pd.Series(pd.period_range("2020-01", periods=3, freq="M")),
     "interval": pd.Series(pd.interval_range(0, 3)),
     "int64[pyarrow]": pd.Series([1, None, 3], dtype="int64[pyarrow]"),
@@ -78,10 +100,14 @@ def test_all_dtypes_together_with_a_named_index():
         pd.Index(["x", "y", "z"], name="k"),
         pd.date_range("2020-01-01", periods=3, freq="D", tz="UTC", name="day"),
         pd.timedelta_range(0, periods=3, freq="h"),
+        pd.DatetimeIndex(["2020-01-01", "2020-01-02", "2019-01-01"], name="s").as_unit("s"),
         pd.CategoricalIndex(["a", "b", "a"], name="c"),
         pd.MultiIndex.from_arrays([["a", "a", "b"], [1, 2, 1]], names=["g", None]),
         pd.MultiIndex.from_arrays(
-            [pd.to_datetime(["2020", "2021", "2022"]).tz_localize("UTC"), pd.Index([1.5, 2.5, 3.5])],
+            [
+                pd.to_datetime(["2020", "2021", "2022"]).tz_localize("UTC"),
+                pd.Index([1.5, 2.5, 3.5]),
+            ],
             names=["t", "v"],
         ),
     ],
@@ -159,7 +185,10 @@ def test_foreign_parquet_is_read_as_is():
 @pytest.mark.parametrize(
     ("column", "match"),
     [
-        (pd.Series(np.array(["a", 1], dtype=object)), r"column 'bad' \(dtype object holding int, str values\)"),
+        (
+            pd.Series(np.array(["a", 1], dtype=object)),
+            r"column 'bad' \(dtype object holding int, str values\)",
+        ),
         (pd.Series(np.array([[1], [2, 3]], dtype=object)), "column 'bad' holds lists/dicts"),
         (pd.Series(np.array([{"k": 1}, {"j": 2}], dtype=object)), "column 'bad' holds lists/dicts"),
         (pd.Series([1 + 2j, 3j]), r"column 'bad' \(dtype complex128\)"),
