@@ -137,9 +137,12 @@ def drift_figure(report: DriftReport, column: str):
         fig.update_layout(barmode="overlay", bargap=0)
     status = "DRIFT" if c.drifted else "no drift"
     fig.update_layout(
+        # template "none": plotly's default template adds ~10 kB of JSON to every figure
+        template="none", plot_bgcolor="white",
+        xaxis={"showgrid": False, "linecolor": "#999"},
         title={"text": f"{html.escape(column)} ({status}): {html.escape(describe_column(c))}",
                "font": {"size": 13}},
-        yaxis={"title": "share of rows", "tickformat": ".0%"},
+        yaxis={"title": "share of rows", "tickformat": ".0%", "gridcolor": "#eee"},
         height=340, margin={"l": 50, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
     )
@@ -344,9 +347,20 @@ class DriftReportWidget(_widget_base()):  # type: ignore[misc]
         self.details.value = (f'<span style="font-size:12px">{html.escape(describe_column(c))}'
                               + (f"; notes: {html.escape('; '.join(c.notes))}" if c.notes else "")
                               + "</span>")
+        if not _in_kernel():
+            return  # outside a kernel an Output widget would print the bundle to stdout
         self.output.clear_output(wait=True)
         with self.output:
             display(_figure_bundle(self.figure), raw=True)
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def _table_only_html(report: DriftReport) -> str:
