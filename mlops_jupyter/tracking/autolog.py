@@ -22,6 +22,15 @@ class FitCall:
     y: Any
 
 
+def _called_from_user_code(frame: Any) -> bool:
+    """False for fits that libraries make on their own (sklearn's metrics fit a LabelEncoder)."""
+    module = frame.f_globals.get("__name__", "") or ""
+    if module.split(".", 1)[0] in ("sklearn", "imblearn", "xgboost", "lightgbm", "joblib"):
+        return False
+    filename = frame.f_code.co_filename
+    return "site-packages" not in filename and "dist-packages" not in filename
+
+
 class FitCapture:
     def __init__(self) -> None:
         self.calls: list[FitCall] = []
@@ -46,7 +55,7 @@ class FitCapture:
             finally:
                 if mine:
                     capture._depth -= 1
-            if outer:
+            if outer and _called_from_user_code(sys._getframe(1)):
                 X = args[0] if args else kwargs.get("X")
                 y = args[1] if len(args) > 1 else kwargs.get("y")
                 capture.calls.append(FitCall(estimator, X, y))

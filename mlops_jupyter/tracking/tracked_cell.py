@@ -249,6 +249,10 @@ class TrackedCell:
         est = call.estimator
         user_ns = self.shell.user_ns
         model_name = _user_var_name(user_ns, est) or type(est).__name__.lower()
+        base, n = model_name, 1
+        while model_name in summary.models:  # several unnamed fits of one class
+            n += 1
+            model_name = f"{base}-{n}"
         prefix = f"{model_name}." if multiple else ""
         for key, value in estimator_params(est).items():
             params.setdefault(prefix + key, value)

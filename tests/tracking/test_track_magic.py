@@ -91,10 +91,13 @@ def test_fit_inside_pipeline_is_one_model(shell):
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
 pipe = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=300)).fit(X, y)
+f1 = f1_score(y, pipe.predict(X), average="macro")  # fits a LabelEncoder inside sklearn
 """)
     record = only_run("pipe")
-    assert record.models == ["pipe"]
+    assert record.models == ["pipe"], "fits made inside library code are not the user's models"
+    assert 0 < record.metrics["f1"] <= 1
     assert record.params["logisticregression__C"] == 0.5
 
 
