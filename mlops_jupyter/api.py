@@ -20,6 +20,7 @@ __all__ = [
     "set_store", "get_store", "start_run", "active_run", "log_param", "log_params", "log_metric",
     "log_metrics", "set_tag", "set_tags", "log_artifact", "log_model", "runs", "get_run",
     "load_model", "snapshot", "load_snapshot", "snapshots", "diff_snapshots", "drift", "explain",
+    "compare",
     "Run",
 ]
 
@@ -323,3 +324,15 @@ def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
                            {"type": "explanation", "top_features": top})
         store.set_tags(run_id, {"explain.top_features": ", ".join(name for name, _ in top)})
     return explanation
+
+
+def compare(runs: list[str] | None = None, *, experiment: str | None = None,
+            last: int | None = None, metric: str | None = None, filter: str | None = None):
+    """Interactive comparison of runs (table, parallel coordinates, curves, two-run diff).
+
+    ``runs``: run ids (unique prefixes); else the runs of ``experiment`` / ``filter``,
+    the ``last`` N most recent. Returns a Comparison that displays itself.
+    """
+    from .tracking.comparison_source import load_comparison
+
+    return load_comparison(runs, experiment=experiment, last=last, metric=metric, filter=filter)

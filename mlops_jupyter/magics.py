@@ -118,14 +118,31 @@ class TrackingMagics(Magics):
     @argument("-n", "--limit", type=int, default=None, help="at most N runs")
     @line_magic
     def runs(self, line: str):
-        """Show the runs table (returns the DataFrame)."""
+        """Show the runs table; returns the runs DataFrame (``df = %runs``)."""
         from . import api
+        from .tracking.runs_frame import RunsFrame
 
         args = parse_argstring(self.runs, line)
         filter_expr = args.filter.strip("\"'") if args.filter else None
         order = args.order_by.strip("\"'") if args.order_by else None
-        return api.runs(experiment=args.experiment, filter=filter_expr, order_by=order,
-                        limit=args.limit)
+        return RunsFrame(api.runs(experiment=args.experiment, filter=filter_expr,
+                                  order_by=order, limit=args.limit))
+
+    @magic_arguments()
+    @argument("run_ids", nargs="*", help="runs to compare (unique id prefixes)")
+    @argument("-e", "--experiment", default=None, help="runs of this experiment")
+    @argument("--last", type=int, default=None, help="the N most recent runs")
+    @argument("--metric", default=None, help="metric to compare on")
+    @argument("-f", "--filter", default=None, help="filter, as for %%runs")
+    @line_magic
+    def compare(self, line: str):
+        """Interactive comparison of runs: table, parallel coordinates, curves, diff."""
+        from . import api
+
+        args = parse_argstring(self.compare, line)
+        filter_expr = args.filter.strip("\"'") if args.filter else None
+        return api.compare(args.run_ids or None, experiment=args.experiment, last=args.last,
+                           metric=args.metric, filter=filter_expr)
 
     @magic_arguments()
     @argument("reference", help="reference: a variable, snapshot name/id or run id")

@@ -4,6 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+try:  # pandas is imported lazily elsewhere, but a DataFrame subclass needs it here
+    import pandas as _pd
+except ImportError:  # pragma: no cover
+    _pd = None
+
+
+class RunsFrame(_pd.DataFrame):
+    """A runs DataFrame that displays as the interactive runs table (what ``%runs`` returns).
+
+    Everything derived from it (filtering, selecting columns) is a plain DataFrame again.
+    """
+
+    @property
+    def _constructor(self):
+        return _pd.DataFrame
+
+
 BASE_COLUMNS = ["run_id", "name", "experiment", "status", "start_time", "end_time", "duration",
                 "parent_run_id", "notebook_path"]
 
