@@ -259,3 +259,27 @@ def test_any_single_cell_change_changes_it(df, data):
     changed = df.copy()
     changed.iloc[row, changed.columns.get_loc(column)] = new
     assert fingerprint(changed) != fingerprint(df)
+
+
+def _arrow_strings(data: bytes, offsets: list[int], validity: int) -> pd.Series:
+    arr = pa.Array.from_buffers(
+        pa.large_string(),
+        len(offsets) - 1,
+        [
+            pa.py_buffer(bytes([validity])),
+            pa.py_buffer(np.array(offsets, dtype=np.int64).tobytes()),
+            pa.py_buffer(data),
+        ],
+    )
+    return pd.Series(pd.arrays.ArrowStringArray(arr), dtype="str")
+
+
+def test_bytes_under_null_strings_and_bitmap_padding_do_not_matter():
+    # Three strings "a", null, "c": the null slot may cover stale bytes, and the unused high
+    # bits of the validity byte may be set; neither is content.
+    clean = _arrow_strings(b"ac", [0, 1, 1, 2], 0b00000101)
+    stale = _arrow_strings(b"aJUNKc", [0, 1, 5, 6], 0b11111101)
+    assert clean.isna().tolist() == stale.isna().tolist() == [False, True, False]
+    assert clean[[0, 2]].tolist() == stale[[0, 2]].tolist() == ["a", "c"]
+    assert fingerprint(clean) == fingerprint(stale)
+    assert fingerprint(clean) != fingerprint(_arrow_strings(b"abc", [0, 1, 2, 3], 0b00000111))
