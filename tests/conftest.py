@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -119,15 +118,3 @@ def store_spec(request, tmp_path, monkeypatch):
     mj.set_store(spec)
     yield spec
     mj.set_store(None)
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
-
-
-REPO = Path(__file__).resolve().parents[1]

@@ -6,6 +6,7 @@ import platform
 import subprocess
 import sys
 import threading
+import time
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -26,12 +27,20 @@ def _version(dist: str) -> str | None:
         return None
 
 
+_packages_cache: tuple[int, dict[str, str]] = (-1, {})
+
+
 def imported_packages() -> dict[str, str]:
     """Distribution -> version for every top-level module imported in this process.
 
     Only what was imported, not all of site-packages: that is what the code depended on,
     and it keeps the environment record and derived requirements small.
     """
+    global _packages_cache
+    # Recomputed only when something new was imported since the last run.
+    if _packages_cache[0] == len(sys.modules):
+        return dict(_packages_cache[1])
+    count = len(sys.modules)
     mapping = _module_to_distributions()
     top_level = {name.partition(".")[0] for name in list(sys.modules)}
     packages: dict[str, str] = {}
@@ -40,7 +49,9 @@ def imported_packages() -> dict[str, str]:
             version = _version(dist)
             if version is not None:
                 packages[dist] = version
-    return dict(sorted(packages.items(), key=lambda kv: kv[0].lower()))
+    result = dict(sorted(packages.items(), key=lambda kv: kv[0].lower()))
+    _packages_cache = (count, result)
+    return dict(result)
 
 
 def python_environment() -> dict[str, Any]:
@@ -72,17 +83,32 @@ def git_state(folder: Path) -> tuple[str | None, bool | None]:
         return None, None
 
 
+# Runs started in a tight loop (a sweep, a script logging 1,000 runs) share one reading of
+# git for a few seconds instead of paying two git subprocesses each.
+GIT_CACHE_SECONDS = 5.0
+_git_cache: dict[Path, tuple[float, tuple[str | None, bool | None]]] = {}
+_git_lock = threading.Lock()
+
+
 class GitProbe:
     """Reads git state in a background thread so it overlaps the cell instead of adding to it."""
 
     def __init__(self, folder: Path):
         self._result: tuple[str | None, bool | None] = (None, None)
+        self._thread: threading.Thread | None = None
+        cached = _git_cache.get(folder)
+        if cached is not None and time.monotonic() - cached[0] < GIT_CACHE_SECONDS:
+            self._result = cached[1]
+            return
         self._thread = threading.Thread(target=self._run, args=(folder,), daemon=True)
         self._thread.start()
 
     def _run(self, folder: Path) -> None:
         self._result = git_state(folder)
+        with _git_lock:
+            _git_cache[folder] = (time.monotonic(), self._result)
 
     def result(self, timeout: float = 10.0) -> tuple[str | None, bool | None]:
-        self._thread.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
         return self._result
