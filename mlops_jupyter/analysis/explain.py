@@ -431,7 +431,8 @@ def explain_model(
     if pre is not None and isinstance(est, str):
         raise TypeError("the pipeline's last step is not an estimator: pass a pipeline ending in a model.")
 
-    non_numeric = [c for c in X_s.columns if not _is_numeric(X_s[c])]
+    non_numeric = [c for c, t in X_s.dtypes.items()  # dtypes, not X[c]: column access is slow
+                   if not pd.api.types.is_numeric_dtype(t) or isinstance(t, pd.CategoricalDtype)]
     if pre is None and non_numeric:
         # Some models take raw categories (HistGradientBoosting from_dtype, custom models):
         # SHAP's maskers cannot, so those get permutation importance; others get an error.
@@ -518,10 +519,6 @@ def _short(exc: Exception, n: int = 160) -> str:
 
 def _dtypes(frame: pd.DataFrame, cols: Iterable[str]) -> str:
     return ", ".join(f"{c}: {frame[c].dtype}" for c in cols)
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype)
 
 
 def _as_frame(X: Any, model: Any) -> pd.DataFrame:
