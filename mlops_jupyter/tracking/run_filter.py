@@ -168,8 +168,7 @@ class _Parser:
                 self.take()
                 values.append(self.literal())
             self.expect("punct", ")")
-            node = ("in", column, values)
-            return ("not", node) if negate else node
+            return ("notin" if negate else "in", column, values)
         raise self.error(f"expected an operator after {column.text!r} (=, !=, <, >, in, contains, is null)")
 
 
@@ -238,6 +237,8 @@ def apply_filter(frame, expr: str):
         if kind == "in":
             return np.logical_or.reduce([compare(series, "==", v) for v in node[2]]) \
                 if node[2] else np.zeros(len(series), dtype=bool)
+        if kind == "notin":  # like "!=": a missing value matches neither "in" nor "not in"
+            return np.logical_and.reduce([compare(series, "!=", v) for v in node[2]])
         if kind == "contains":
             return series.astype("string").str.contains(str(node[2]), regex=False).fillna(False).to_numpy(bool)
         if kind == "isnull":
