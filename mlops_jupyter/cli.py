@@ -1,0 +1,63 @@
+"""``mlops-jupyter``: the store from a terminal (runs, one run, snapshots)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlops-jupyter", description=__doc__)
+    parser.add_argument("--store", help="store folder or SQLAlchemy URL (default: MLOPS_STORE / nearest .mlops)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    runs = sub.add_parser("runs", help="list runs")
+    runs.add_argument("-e", "--experiment")
+    runs.add_argument("-f", "--filter", help="e.g. \"metrics.accuracy > 0.9\"")
+    runs.add_argument("-o", "--order-by", help="e.g. \"metrics.accuracy desc\"")
+    runs.add_argument("-n", "--limit", type=int, default=20)
+    show = sub.add_parser("show", help="one run: params, metrics, models, inputs")
+    show.add_argument("run_id")
+    sub.add_parser("snapshots", help="list snapshots")
+    args = parser.parse_args(argv)
+
+    import pandas as pd
+
+    import mlops_jupyter as mj
+    from mlops_jupyter.errors import MlopsError
+
+    if args.store:
+        mj.set_store(args.store)
+    pd.set_option("display.width", 200)
+    try:
+        if args.command == "runs":
+            frame = mj.runs(experiment=args.experiment, filter=args.filter,
+                            order_by=args.order_by, limit=args.limit)
+            columns = ["run_id", "name", "experiment", "status", "duration"] + [
+                c for c in frame.columns if c.startswith("metrics.")]
+            frame = frame[columns].assign(run_id=frame.run_id.str[:8])
+            print(frame.to_string(index=False) if len(frame) else "no runs")
+        elif args.command == "show":
+            record = mj.get_run(args.run_id)
+            print(f"run {record.id} '{record.name}' [{record.status}] experiment {record.experiment}")
+            for title, values in (("params", record.params), ("metrics", record.metrics),
+                                  ("tags", record.tags)):
+                print(f"{title}:")
+                for key, value in sorted(values.items()):
+                    print(f"  {key} = {value!r}")
+            print(f"models: {', '.join(record.models) or '-'}")
+            for item in record.inputs:
+                print(f"input {item['role']}: {item['name']} v{item['version']} "
+                      f"({item['rows']} rows, {item['fingerprint'][:12]})")
+            if record.error:
+                print(record.error)
+        elif args.command == "snapshots":
+            frame = mj.snapshots()
+            print(frame.drop(columns=["id"]).to_string(index=False) if len(frame) else "no snapshots")
+    except (MlopsError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
