@@ -215,6 +215,20 @@ def _hash_arrow(h: Any, chunked: pa.ChunkedArray, mask: np.ndarray) -> None:
     elif pa.types.is_binary_view(typ) or pa.types.is_binary(typ):
         chunked = chunked.cast(pa.large_binary())
     typ = chunked.type
+    if (
+        pa.types.is_integer(typ)
+        or pa.types.is_floating(typ)
+        or pa.types.is_temporal(typ)
+        or pa.types.is_boolean(typ)
+    ):
+        # Fixed-width Arrow columns (int64[pyarrow], ...): mask + values with nulls filled.
+        _put_array(h, mask)
+        arr = chunked.combine_chunks()
+        if pa.types.is_temporal(typ):
+            arr = arr.view(pa.int64() if arr.type.bit_width == 64 else pa.int32())
+        filler = pa.scalar(False if pa.types.is_boolean(typ) else 0, type=arr.type)
+        _hash_numpy(h, pc.fill_null(arr, filler).to_numpy(zero_copy_only=False))
+        return
     if not (pa.types.is_large_string(typ) or pa.types.is_large_binary(typ)):
         # Nested, decimal, ... Arrow types are rare in frames: hash them value by value.
         _hash_objects(h, np.asarray(chunked.to_pylist(), dtype=object))

@@ -283,3 +283,14 @@ def test_bytes_under_null_strings_and_bitmap_padding_do_not_matter():
     assert clean[[0, 2]].tolist() == stale[[0, 2]].tolist() == ["a", "c"]
     assert fingerprint(clean) == fingerprint(stale)
     assert fingerprint(clean) != fingerprint(_arrow_strings(b"abc", [0, 1, 2, 3], 0b00000111))
+
+
+def test_arrow_backed_numeric_columns_ignore_chunking_but_not_nulls():
+    one = pd.Series(pd.array([1, None, 3], dtype="int64[pyarrow]"))
+    chunked = pd.Series(
+        pd.arrays.ArrowExtensionArray(pa.chunked_array([pa.array([1, None]), pa.array([3])]))
+    )
+    zero = pd.Series(pd.array([1, 0, 3], dtype="int64[pyarrow]"))
+    assert fingerprint(one) == fingerprint(chunked)
+    assert fingerprint(one) != fingerprint(zero)
+    assert fingerprint(one) != fingerprint(one.astype("Int64"))
