@@ -144,15 +144,21 @@ def load_model(run_id: str, name: str | None = None, trusted: list[str] | None =
 
 
 # -- snapshots ---------------------------------------------------------------------------------
-def snapshot(frame: pd.DataFrame | pd.Series, name: str) -> Snapshot:
+def snapshot(frame: pd.DataFrame | pd.Series, name: str, role: str = "input") -> Snapshot:
     """Store ``frame`` as a versioned snapshot; unchanged content gets no new version.
 
-    Inside an active run the snapshot is linked to it as an input (role ``"train"``
-    unless logged with ``run.log_input(frame, name, role=...)``).
+    Inside an active run the snapshot is linked to it as an input with ``role``
+    (``"train"``, ``"test"``, ``"reference"``, ``"current"``, ...).
+
+    Examples
+    --------
+    >>> snap = mj.snapshot(df, "customers")          # doctest: +SKIP
+    >>> snap.version, snap.fingerprint[:8]           # doctest: +SKIP
+    (1, '9f3c2a1b')
     """
     run = active.current()
     if run is not None:
-        return run.log_input(frame, name)
+        return run.log_input(frame, name, role=role)
     from .tracking.snapshots import take_snapshot
 
     return take_snapshot(get_store(), frame, name)

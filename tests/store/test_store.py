@@ -112,3 +112,17 @@ def test_server_database_without_artifact_location_is_a_clear_error(monkeypatch)
 
     with pytest.raises(StoreError, match="MLOPS_ARTIFACTS"):
         resolve_location("postgresql+psycopg://u@localhost/db")
+
+
+def test_snapshot_rejects_non_frames_and_links_roles_inside_runs():
+    import numpy as np
+
+    with pytest.raises(TypeError, match="pandas DataFrame or Series, got numpy.ndarray"):
+        mj.snapshot(np.zeros((2, 2)), "arr")
+    frame = pd.DataFrame({"a": [1.5, None]})
+    with mj.start_run() as run:
+        mj.snapshot(frame, "holdout", role="test")
+        mj.snapshot(frame["a"], "target")
+    record = mj.get_run(run.id)
+    assert {(i["name"], i["role"]) for i in record.inputs} == {("holdout", "test"), ("target", "input")}
+    pd.testing.assert_series_equal(mj.load_snapshot("target"), frame["a"])
