@@ -102,6 +102,26 @@ def _as_number(value: Any) -> float | None:
     return float(value)
 
 
+class _Tee:
+    """Forwards writes to the real stream and keeps a bounded copy for the run's log."""
+
+    LIMIT = 1_000_000  # characters kept; a cell printing more keeps its first megabyte
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        if self.size < self.LIMIT and isinstance(text, str):
+            self.parts.append(text[: self.LIMIT - self.size])
+            self.size += len(self.parts[-1])
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding...
+        return getattr(self._stream, name)
+
+
 class TrackedCell:
     def __init__(self, shell: Any, source: str, options: TrackOptions,
                  history: list[CellExecution] | None = None, store: Any = None):
@@ -150,15 +170,40 @@ class TrackedCell:
                 except ImportError:
                     pass
             self._capture = FitCapture().__enter__()
+        import sys
+
+        self._streams = (sys.stdout, sys.stderr)
+        self._tees = (_Tee(sys.stdout), _Tee(sys.stderr))
+        sys.stdout, sys.stderr = self._tees
         self._t0 = time.perf_counter()
         return self
+
+    def _restore_streams(self) -> str:
+        import sys
+
+        if getattr(self, "_streams", None) is None:
+            return ""
+        # Only put back what we replaced: the cell may have redirected streams itself.
+        if sys.stdout is self._tees[0]:
+            sys.stdout = self._streams[0]
+        if sys.stderr is self._tees[1]:
+            sys.stderr = self._streams[1]
+        self._streams = None
+        out, err = ("".join(t.parts) for t in self._tees)
+        return out + (f"\n--- stderr ---\n{err}" if err else "")
 
     def finish(self, error: BaseException | None) -> TrackSummary:
         """Record what the cell did; ``error`` is ``result.error_in_exec``."""
         assert self.run is not None
+        output = self._restore_streams()
         if self._capture is not None:
             self._capture.__exit__(None, None, None)
         run = self.run
+        if output.strip():
+            try:
+                run.log_artifact(output.encode("utf-8", "replace"), "output.txt", kind="log")
+            except Exception as exc:  # noqa: BLE001
+                self._warnings.append(f"could not store the cell output: {exc}")
         summary = TrackSummary(run.id, run.name, FINISHED, time.perf_counter() - self._t0)
         try:
             self._record(summary)
@@ -181,6 +226,7 @@ class TrackedCell:
         return summary
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        self._restore_streams()
         # An exception here comes from our own code path (run_cell catches the cell's own).
         if self.run is not None and self.summary is None:
             self.finish(exc if exc is not None else None)

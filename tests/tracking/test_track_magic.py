@@ -37,6 +37,7 @@ def test_output_value_and_variables_are_unchanged(shell, capsys):
     assert record.status == "FINISHED"
     assert record.cell_source.rstrip("\n") == "value = 41\nprint('hello')\nvalue + 1"
     assert record.params == {"value": 41}
+    assert record.artifact_bytes("output.txt").startswith(b"hello\n"), "printed output is kept"
 
 
 def test_failure_records_traceback_and_reraises_same_exception(shell, capsys):
