@@ -1,0 +1,490 @@
+"""The interactive runs table (what ``%runs`` shows, and the top of the comparison view).
+
+``RunsTable`` is an ipywidgets ``VBox``: a filter box (the ``mj.runs`` filter language; a bad
+expression shows its error in place), column headers that sort on click (and a sort dropdown
+with a direction toggle), a checkbox per row for selection, status chips, the best value of
+every metric highlighted, search candidates folded under their parent run (a toggle shows
+them) and pages of ``page_size`` rows, so 1,000 runs cost the same few dozen widgets as 20.
+Rows are HTML; only the checkboxes and headers are widgets, updated in place (no widget is
+created after construction), which keeps every interaction one small round trip.
+
+``display_runs_table(frame)`` shows the widget plus a static ``text/html`` copy of the first
+rows in the same output, for saved notebooks, nbconvert and GitHub.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlops_jupyter.analysis.compare import (
+    TableRow,
+    _fmt,
+    filter_runs,
+    metric_direction,
+    table_rows,
+)
+
+__all__ = ["RunsTable", "display_runs_table", "runs_table_html", "status_chip", "table_columns"]
+
+BEST_BG = "#d4edda"
+SELECTED_BG = "#e8f0fe"
+STATUS_COLORS = {"FINISHED": "#2e7d32", "FAILED": "#c0392b", "RUNNING": "#1a73e8",
+                 "KILLED": "#8d6e63", "CRASHED": "#b9770e"}
+WIDTHS = {"name": 220, "status": 84, "start_time": 118, "duration": 72, "experiment": 110}
+DEFAULT_WIDTH = 96
+CHECK_WIDTH = 30
+STATIC_ROWS = 50  # rows in the static copy: the output stays small with 10,000 runs
+
+
+def status_chip(status: Any) -> str:
+    text = str(status or "?")
+    color = STATUS_COLORS.get(text, "#666")
+    return (f'<span style="color:{color};border:1px solid {color};border-radius:3px;'
+            f'padding:0 3px;font-size:11px">{html.escape(text)}</span>')
+
+
+def table_columns(frame: pd.DataFrame, *, differing_only: bool = True,
+                  metrics_first: bool = False) -> list[str]:
+    """The columns shown: name, status, start, duration, (experiment), params, metrics.
+
+    With ``differing_only`` a param holding the same value in every run is hidden: it
+    cannot explain why one run beats another.
+    """
+    cols = ["name", "status", "start_time", "duration"]
+    if "experiment" in frame and frame["experiment"].nunique(dropna=True) > 1:
+        cols.append("experiment")
+    params = [c for c in frame.columns if str(c).startswith("params.")]
+    if differing_only and len(frame) > 1:
+        params = [c for c in params if _varies(frame[c])] or params[:0]
+    params = [c for c in params if frame[c].notna().any()]
+    metrics = [c for c in frame.columns if str(c).startswith("metrics.") and frame[c].notna().any()]
+    return cols + (metrics + params if metrics_first else params + metrics)
+
+
+def _varies(series: pd.Series) -> bool:
+    seen = {repr(v) if not _missing(v) else None for v in series.tolist()}
+    return len(seen) > 1
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
+
+
+def _width(col: str) -> int:
+    return WIDTHS.get(col, DEFAULT_WIDTH)
+
+
+def _header_text(col: str) -> str:
+    if col.startswith("params."):
+        return col[len("params."):]
+    if col.startswith("metrics."):
+        return col[len("metrics."):]
+    return {"start_time": "started", "duration": "duration"}.get(col, col)
+
+
+def _cell_text(col: str, value: Any) -> str:
+    if _missing(value):
+        return ""
+    if col == "start_time":
+        try:
+            return pd.Timestamp(value).tz_convert(None).strftime("%m-%d %H:%M:%S")
+        except (TypeError, ValueError):
+            return str(value)
+    if col == "duration":
+        v = float(value)
+        return f"{v:.2f}s" if v < 60 else f"{v / 60:.1f}m" if v < 3600 else f"{v / 3600:.1f}h"
+    return _fmt(value)
+
+
+def best_positions(frame: pd.DataFrame, directions: Mapping[str, str]) -> dict[str, set[int]]:
+    """Row positions holding the best value of each metric column (ties all count)."""
+    out: dict[str, set[int]] = {}
+    for col in frame.columns:
+        if not str(col).startswith("metrics."):
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        finite = np.isfinite(values)
+        if not finite.any():
+            continue
+        direction = directions.get(col) or metric_direction(col)[0]
+        best = values[finite].max() if direction == "max" else values[finite].min()
+        out[col] = set(np.flatnonzero(finite & (values == best)).tolist())
+    return out
+
+
+def _row_html(frame: pd.DataFrame, row: TableRow, columns: Sequence[str],
+              best: Mapping[str, set[int]], selected: bool, *, flex: bool = True) -> str:
+    """One table row as fixed-width cells (aligned under the header buttons)."""
+    e = html.escape
+    rec = frame.iloc[row.position]
+    cells = []
+    for col in columns:
+        value = rec.get(col)
+        style = f"width:{_width(col)}px;min-width:{_width(col)}px;padding:0 4px;overflow:hidden;" \
+                "text-overflow:ellipsis;white-space:nowrap;box-sizing:border-box"
+        if col == "name":
+            indent = "&nbsp;&nbsp;&nbsp;&#8627; " if row.depth else ""
+            extra = (f' <span style="color:#666;font-size:11px">[{row.n_children} candidates]</span>'
+                     if row.n_children else "")
+            text = f"{indent}{e(str(value))} <code style='font-size:10px;color:#666'>" \
+                   f"{e(str(rec.get('run_id'))[:8])}</code>{extra}"
+        elif col == "status":
+            text = status_chip(value)
+        else:
+            text = e(_cell_text(col, value))
+            if col in best and row.position in best[col]:
+                style += f";background:{BEST_BG};font-weight:bold"
+                text = "&#9733; " + text
+        if col.startswith(("metrics.", "params.")) or col == "duration":
+            style += ";text-align:right"
+        title = e(str(value)) if not _missing(value) else ""
+        cells.append(f'<div style="{style}" title="{title}">{text}</div>')
+    bg = f"background:{SELECTED_BG};" if selected else ""
+    if flex:
+        return (f'<div style="display:flex;{bg}font-size:12px;line-height:22px;height:24px;'
+                f'border-bottom:1px solid #eee;font-family:sans-serif">{"".join(cells)}</div>')
+    return "".join(cells)
+
+
+def runs_table_html(frame: pd.DataFrame, *, directions: Mapping[str, str] | None = None,
+                    sort_by: str | None = None, ascending: bool = True,
+                    max_rows: int = STATIC_ROWS, selected: Sequence[str] = (),
+                    title: str | None = None) -> str:
+    """Static HTML table (no JavaScript): best metric values starred, candidates folded."""
+    e = html.escape
+    if frame.empty:
+        return '<div style="font-family:sans-serif;color:#555">no runs</div>'
+    columns = table_columns(frame)
+    frame = frame.reset_index(drop=True)
+    rows = table_rows(frame, sort_by=sort_by, ascending=ascending, show_children=False)
+    best = best_positions(frame, directions or {})
+    chosen = set(selected)
+    # plain <th>/<td>: Jupyter, nbconvert and GitHub style tables themselves, and per-cell
+    # styles would triple the size of the saved output
+    head = "".join(f"<th>{e(_header_text(c))}"
+                   + (f" {'&#8593;' if (directions or {}).get(c, metric_direction(c)[0]) == 'max' else '&#8595;'}"
+                      if c.startswith("metrics.") else "") + "</th>" for c in columns)
+    best_style = f' style="background:{BEST_BG};font-weight:bold"'
+    body = []
+    for row in rows[:max_rows]:
+        rec = frame.iloc[row.position]
+        tds = []
+        for col in columns:
+            value = rec.get(col)
+            attrs = ""
+            if col == "name":
+                text = f"{e(str(value))} <code>{e(str(rec['run_id'])[:8])}</code>"
+                if row.n_children:
+                    text += f" [{row.n_children} candidates]"
+            elif col == "status":
+                text = e(str(value)) if value == "FINISHED" else status_chip(value)
+            else:
+                text = e(_cell_text(col, value))
+                if col in best and row.position in best[col]:
+                    attrs = best_style
+                    text = "&#9733; " + text
+            tds.append(f"<td{attrs}>{text}</td>")
+        bg = f' style="background:{SELECTED_BG}"' if rec["run_id"] in chosen else ""
+        body.append(f"<tr{bg}>{''.join(tds)}</tr>")
+    more = len(rows) - max_rows
+    n_children = len(frame) - len(rows)
+    foot = []
+    if more > 0:
+        foot.append(f"{more} more runs not shown here (run the cell with a kernel to page, "
+                    "sort and filter)")
+    if n_children:
+        foot.append(f"{n_children} search candidates folded under their parent runs")
+    caption = f'<div style="font-weight:bold;margin-bottom:4px">{e(title)}</div>' if title else ""
+    return (f'<div class="mlops-runs" style="font-family:sans-serif">{caption}'
+            f'<div style="overflow-x:auto;font-size:12px"><table>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+            + (f'<div style="color:#666;font-size:11px">{e("; ".join(foot))}. '
+               f'&#9733; best value of each metric.</div>' if foot else
+               '<div style="color:#666;font-size:11px">&#9733; best value of each metric.</div>')
+            + "</div>")
+
+
+def _widget_base():
+    import ipywidgets
+
+    return ipywidgets.VBox
+
+
+class RunsTable(_widget_base()):  # type: ignore[misc]
+    """Sortable, filterable, pageable runs table with row selection.
+
+    Drive it like a user: ``filter_box.value = "metrics.f1 > 0.8"``, ``header_buttons[col]
+    .click()``, ``sort_dropdown.value``, ``row_checkboxes[i].value = True``,
+    ``candidates_toggle.value = True``, ``next_button.click()``. Read ``visible_ids`` (all
+    filtered rows in table order), ``page_ids`` (the rows on screen), ``selected`` (ids in
+    selection order) and ``filtered`` (the filtered frame). ``on_change(callback)`` is called
+    with the table after any change of rows or selection.
+    """
+
+    def __init__(self, frame: pd.DataFrame, *, directions: Mapping[str, str] | None = None,
+                 selected: Sequence[str] = (), filter: str | None = None,
+                 sort_by: str | None = None, ascending: bool | None = None,
+                 page_size: int = 20, max_selected: int | None = 20, **kwargs: Any) -> None:
+        import ipywidgets as w
+
+        self.frame = frame.reset_index(drop=True)
+        self.directions = dict(directions or {})
+        self.page_size = max(1, int(page_size))
+        self.max_selected = max_selected
+        self.page = 0
+        self.selected: list[str] = [r for r in selected if r in set(self.frame["run_id"])]
+        self.filtered = self.frame
+        self.error: str | None = None
+        self._rows: tuple[TableRow, ...] = ()
+        self._callbacks: list[Callable[[RunsTable], None]] = []
+        self._quiet = False
+        if sort_by is None:
+            metric = next((c for c in self.frame.columns if str(c).startswith("metrics.")), None)
+            sort_by = metric if metric else "start_time"
+        if ascending is None:
+            ascending = (self.directions.get(sort_by) or metric_direction(sort_by)[0]) == "min" \
+                if sort_by.startswith("metrics.") else False
+        self.columns = table_columns(self.frame)
+        sortable = [c for c in self.columns if c in self.frame.columns]
+
+        self.filter_box = w.Text(value=filter or "", placeholder="filter, e.g. metrics.accuracy > 0.9 and params.model == 'rf'",
+                                 continuous_update=False, layout=w.Layout(width="520px"))
+        self.filter_status = w.HTML()
+        self.sort_dropdown = w.Dropdown(options=[(_header_text(c), c) for c in sortable],
+                                        value=sort_by if sort_by in sortable else (sortable[0] if sortable else None),
+                                        description="sort by", layout=w.Layout(width="240px"))
+        self.ascending_toggle = w.ToggleButtons(options=[("desc", False), ("asc", True)], value=ascending,
+                                                style={"button_width": "48px"})
+        n_children = int(self.frame["parent_run_id"].isin(self.frame["run_id"]).sum()) \
+            if "parent_run_id" in self.frame and not self.frame.empty else 0
+        self.candidates_toggle = w.Checkbox(value=False, indent=False,
+                                            description=f"show search candidates ({n_children})",
+                                            layout=w.Layout(width="260px",
+                                                            display="" if n_children else "none"))
+        self.clear_button = w.Button(description="clear selection", layout=w.Layout(width="120px"))
+        self.prev_button = w.Button(description="◀", layout=w.Layout(width="36px"))
+        self.next_button = w.Button(description="▶", layout=w.Layout(width="36px"))
+        self.page_label = w.HTML()
+        zero = w.Layout(margin="0", padding="0 4px", height="26px")
+        self.header_buttons: dict[str, Any] = {}
+        for col in self.columns:
+            button = w.Button(description=_header_text(col), tooltip=f"sort by {col}",
+                              layout=w.Layout(width=f"{_width(col)}px", min_width=f"{_width(col)}px",
+                                              margin="0", padding="0 4px", height="26px"))
+            button.on_click(self._on_header(col))
+            self.header_buttons[col] = button
+        spacer = w.HTML(layout=w.Layout(width=f"{CHECK_WIDTH}px", min_width=f"{CHECK_WIDTH}px", margin="0"))
+        header = w.HBox([spacer, *self.header_buttons.values()], layout=w.Layout(overflow="visible"))
+        self.row_checkboxes = []
+        self.row_html = []
+        self._slots = []
+        for i in range(self.page_size):
+            box = w.Checkbox(value=False, indent=False,
+                             layout=w.Layout(width=f"{CHECK_WIDTH}px", min_width=f"{CHECK_WIDTH}px",
+                                             margin="0", height="24px"))
+            box.observe(self._on_check(i), names="value")
+            cells = w.HTML(layout=w.Layout(margin="0"))
+            self.row_checkboxes.append(box)
+            self.row_html.append(cells)
+            self._slots.append(w.HBox([box, cells], layout=zero))
+        self.empty_note = w.HTML()
+        grid = w.VBox([header, *self._slots],
+                      layout=w.Layout(overflow_x="auto", overflow_y="hidden", width="100%"))
+        toolbar = w.HBox([self.filter_box, self.sort_dropdown, self.ascending_toggle])
+        toolbar2 = w.HBox([self.candidates_toggle, self.clear_button, self.prev_button,
+                           self.page_label, self.next_button])
+
+        self.filter_box.observe(lambda _: self._refresh(reset_page=True), names="value")
+        self.sort_dropdown.observe(self._on_sort_dropdown, names="value")
+        self.ascending_toggle.observe(lambda _: self._refresh(), names="value")
+        self.candidates_toggle.observe(lambda _: self._refresh(), names="value")
+        self.clear_button.on_click(lambda _: self.select([]))
+        self.prev_button.on_click(lambda _: self._go(self.page - 1))
+        self.next_button.on_click(lambda _: self._go(self.page + 1))
+        super().__init__([toolbar, self.filter_status, toolbar2, self.empty_note, grid], **kwargs)
+        self._refresh()
+
+    # -- public ----------------------------------------------------------------------------
+    @property
+    def visible_ids(self) -> list[str]:
+        return [r.run_id for r in self._rows]
+
+    @property
+    def page_ids(self) -> list[str]:
+        start = self.page * self.page_size
+        return [r.run_id for r in self._rows[start:start + self.page_size]]
+
+    @property
+    def sort_by(self) -> str | None:
+        return self.sort_dropdown.value
+
+    @property
+    def ascending(self) -> bool:
+        return bool(self.ascending_toggle.value)
+
+    def on_change(self, callback: Callable[[RunsTable], None]) -> None:
+        self._callbacks.append(callback)
+
+    def select(self, run_ids: Sequence[str]) -> None:
+        known = set(self.frame["run_id"])
+        ids = list(dict.fromkeys(r for r in run_ids if r in known))
+        if self.max_selected is not None:
+            ids = ids[-self.max_selected:]
+        self.selected = ids
+        self._render_page()
+        self._notify()
+
+    def sort(self, column: str, ascending: bool | None = None) -> None:
+        with self._hold():
+            if ascending is not None:
+                self.ascending_toggle.value = ascending
+            self.sort_dropdown.value = column
+        self._refresh()
+
+    def set_directions(self, directions: Mapping[str, str]) -> None:
+        self.directions.update(directions)
+        self._render_page()
+
+    # -- events ----------------------------------------------------------------------------
+    def _hold(self):
+        table = self
+
+        class _Quiet:
+            def __enter__(self):
+                table._quiet = True
+
+            def __exit__(self, *exc):
+                table._quiet = False
+
+        return _Quiet()
+
+    def _on_header(self, col: str) -> Callable[[Any], None]:
+        def click(_button: Any) -> None:
+            if self.sort_dropdown.value == col:  # second click flips the direction
+                self.sort(col, not self.ascending)
+            else:
+                natural = (self.directions.get(col) or metric_direction(col)[0]) == "min" \
+                    if col.startswith("metrics.") else col not in ("start_time", "duration")
+                self.sort(col, natural)  # best first for metrics
+        return click
+
+    def _on_sort_dropdown(self, _change: Any) -> None:
+        if not self._quiet:
+            self._refresh()
+
+    def _on_check(self, slot: int) -> Callable[[dict], None]:
+        def changed(change: dict) -> None:
+            if self._quiet:
+                return
+            ids = self.page_ids
+            if slot >= len(ids):
+                return
+            run_id = ids[slot]
+            current = [r for r in self.selected if r != run_id]
+            if change["new"]:
+                current.append(run_id)
+            self.select(current)
+        return changed
+
+    def _go(self, page: int) -> None:
+        n_pages = max(1, math.ceil(len(self._rows) / self.page_size))
+        self.page = min(max(0, page), n_pages - 1)
+        self._render_page()
+
+    # -- rendering -------------------------------------------------------------------------
+    def _refresh(self, reset_page: bool = False) -> None:
+        if self._quiet:
+            return
+        from mlops_jupyter.errors import FilterSyntaxError
+
+        expr = self.filter_box.value.strip()
+        try:
+            self.filtered = filter_runs(self.frame, expr)
+            self.error = None
+        except (FilterSyntaxError, KeyError, TypeError, ValueError) as exc:
+            # the table keeps its last good rows; the message says what to fix and where
+            self.error = str(exc)
+        if self.error:
+            self.filter_status.value = (
+                '<pre style="color:#c0392b;margin:0;font-size:12px;white-space:pre-wrap">'
+                f"{html.escape(self.error)}</pre>")
+        elif expr:
+            self.filter_status.value = (f'<span style="font-size:12px;color:#555">{len(self.filtered)} of '
+                                        f"{len(self.frame)} runs match</span>")
+        else:
+            self.filter_status.value = ""
+        self._rows = table_rows(self.filtered, sort_by=self.sort_dropdown.value,
+                                ascending=self.ascending,
+                                show_children=bool(self.candidates_toggle.value))
+        if reset_page:
+            self.page = 0
+        self._go(self.page)
+        self._notify()
+
+    def _render_page(self) -> None:
+        frame = self.filtered.reset_index(drop=True)
+        best = best_positions(frame, self.directions)
+        ids = self.page_ids
+        rows = self._rows[self.page * self.page_size:(self.page + 1) * self.page_size]
+        chosen = set(self.selected)
+        with self._hold():
+            for i, slot in enumerate(self._slots):
+                if i < len(rows):
+                    self.row_html[i].value = _row_html(frame, rows[i], self.columns, best,
+                                                       rows[i].run_id in chosen)
+                    self.row_checkboxes[i].value = ids[i] in chosen
+                    slot.layout.display = ""
+                else:
+                    self.row_html[i].value = ""
+                    self.row_checkboxes[i].value = False
+                    slot.layout.display = "none"
+        for col, button in self.header_buttons.items():
+            mark = (" ▲" if self.ascending else " ▼") if col == self.sort_dropdown.value else ""
+            button.description = _header_text(col) + mark
+            button.button_style = "info" if mark else ""
+        n = len(self._rows)
+        n_pages = max(1, math.ceil(n / self.page_size))
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= n_pages - 1
+        start = self.page * self.page_size
+        self.page_label.value = (f'<span style="font-size:12px;padding:0 6px">rows {start + 1 if n else 0}-'
+                                 f"{min(n, start + self.page_size)} of {n}; "
+                                 f"{len(self.selected)} selected</span>")
+        if self.frame.empty:
+            self.empty_note.value = '<i>no runs to show</i>'
+        elif not n:
+            self.empty_note.value = '<i>no run matches the filter</i>'
+        else:
+            self.empty_note.value = ""
+
+    def _notify(self) -> None:
+        for callback in list(self._callbacks):
+            callback(self)
+
+    def static_html(self, title: str | None = None) -> str:
+        return runs_table_html(self.filtered if self.error is None else self.frame,
+                               directions=self.directions, sort_by=self.sort_by,
+                               ascending=self.ascending, selected=self.selected, title=title)
+
+
+def display_runs_table(frame: pd.DataFrame) -> None:
+    """Show ``frame`` (a runs frame) as the interactive table, with a static HTML fallback."""
+    from IPython.display import display
+
+    plain = pd.DataFrame(frame)
+    static = {"text/html": runs_table_html(plain, title=f"{len(plain)} runs"),
+              "text/plain": f"<{len(plain)} runs; columns: {', '.join(map(str, plain.columns[:12]))}"
+                            + (" ..." if plain.shape[1] > 12 else "") + ">"}
+    try:
+        table = RunsTable(plain)
+        bundle = dict(table._repr_mimebundle_() or {})
+    except ImportError:  # no ipywidgets: the static table is complete
+        bundle = {}
+    bundle.update(static)
+    display(bundle, raw=True)
