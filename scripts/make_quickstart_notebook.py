@@ -1,4 +1,5 @@
 import nbformat as nbf
+
 nb = nbf.v4.new_notebook()
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell

@@ -6,7 +6,6 @@ This module and ``artifacts.py`` are the only code that touches SQL or artifact 
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -77,16 +76,10 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """A write transaction, retried on lock contention that outlasts the busy timeout."""
-        for attempt in range(8):
-            try:
-                with self.engine.begin() as conn:
-                    yield conn
-                return
-            except sa.exc.OperationalError as exc:
-                if "locked" not in str(exc).lower() or attempt == 7:
-                    raise
-                time.sleep(0.05 * 2**attempt * (1 + random.random()))
+        """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE)
+        and waits up to 60 s for it, so concurrent writers queue instead of failing."""
+        with self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:

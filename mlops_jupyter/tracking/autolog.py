@@ -68,7 +68,7 @@ class FitCapture:
         fit = cls.__dict__.get("fit")
         if fit is None or not callable(fit) or hasattr(fit, "__mlops_wrapped__"):
             return
-        setattr(cls, "fit", self._wrap(fit))
+        cls.fit = self._wrap(fit)
         self._patched.append((cls, fit))
 
     def __enter__(self) -> FitCapture:
@@ -103,7 +103,7 @@ class FitCapture:
 
     def __exit__(self, *exc: Any) -> None:
         for cls, fit in reversed(self._patched):
-            setattr(cls, "fit", fit)
+            cls.fit = fit
         self._patched.clear()
         if self._base is not None:
             if self._had_init_subclass:

@@ -40,9 +40,9 @@ def input_schema(X: Any) -> dict[str, Any] | None:
 
 
 def model_metadata(estimator: Any, data: bytes, X_example: Any = None) -> dict[str, Any]:
+    import sklearn
     import skops
     import skops.io as sio
-    import sklearn
 
     meta: dict[str, Any] = {
         "format": "skops",

@@ -87,7 +87,7 @@ def test_module_level_logging_without_a_run_says_what_to_do():
 def test_failed_block_records_traceback_and_propagates():
     with pytest.raises(ZeroDivisionError):
         with mj.start_run("div") as run:
-            1 / 0
+            _ = 1 / 0
     record = mj.get_run(run.id)
     assert record.status == "FAILED" and "ZeroDivisionError" in record.error
 
