@@ -271,7 +271,6 @@ class RunsTable(_widget_base()):  # type: ignore[misc]
         self.prev_button = w.Button(description="◀", layout=w.Layout(width="36px"))
         self.next_button = w.Button(description="▶", layout=w.Layout(width="36px"))
         self.page_label = w.HTML()
-        zero = w.Layout(margin="0", padding="0 4px", height="26px")
         self.header_buttons: dict[str, Any] = {}
         for col in self.columns:
             button = w.Button(description=_header_text(col), tooltip=f"sort by {col}",
@@ -292,10 +291,11 @@ class RunsTable(_widget_base()):  # type: ignore[misc]
             cells = w.HTML(layout=w.Layout(margin="0"))
             self.row_checkboxes.append(box)
             self.row_html.append(cells)
-            self._slots.append(w.HBox([box, cells], layout=zero))
+            # one Layout per slot: a shared one would hide every row at once
+            self._slots.append(w.HBox([box, cells], layout=w.Layout(margin="0", padding="0")))
         self.empty_note = w.HTML()
         grid = w.VBox([header, *self._slots],
-                      layout=w.Layout(overflow_x="auto", overflow_y="hidden", width="100%"))
+                      layout=w.Layout(overflow="auto hidden", width="100%"))
         toolbar = w.HBox([self.filter_box, self.sort_dropdown, self.ascending_toggle])
         toolbar2 = w.HBox([self.candidates_toggle, self.clear_button, self.prev_button,
                            self.page_label, self.next_button])
