@@ -513,8 +513,15 @@ def _kind(series: pd.Series) -> str:
     try:
         from mlops_jupyter.data.schema import column_kind
     except ImportError:  # pragma: no cover - the data layer ships with the package
-        return _fallback_kind(series)
-    return column_kind(series)
+        kind = _fallback_kind(series)
+    else:
+        kind = column_kind(series)
+    if kind == "other" and series.dtype == object:
+        # numbers held in an object column (e.g. read from JSON, Decimals) are still numbers
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+            return "numeric"
+    return kind
 
 
 def _fallback_kind(series: pd.Series) -> str:

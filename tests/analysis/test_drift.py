@@ -301,10 +301,12 @@ def test_odd_columns_never_crash():
     ref = pd.DataFrame({
         "lists": [[1], [2]] * 50, "inf": [1.0, np.inf] * 50, "const": [3.0] * 100,
         "mixed": [1, "a"] * 50, "td": pd.to_timedelta(np.arange(100), unit="s"),
+        "boxed": pd.Series(np.arange(100.0), dtype=object),
     })
     cur = pd.DataFrame({
         "lists": [[1], [3]] * 50, "inf": [1.0, 2.0] * 50, "const": [3.0] * 99 + [4.0],
         "mixed": [2, "a"] * 50, "td": pd.to_timedelta(np.arange(100) + 50, unit="s"),
+        "boxed": pd.Series(np.arange(100.0) + 60, dtype=object),
     })
     report = compute_drift(ref, cur)
     assert report.column("lists").status == "not tested"
@@ -312,6 +314,7 @@ def test_odd_columns_never_crash():
     assert report.column("const").tested
     assert report.column("mixed").tested
     assert report.column("td").kind == "timedelta" and report.column("td").drifted
+    assert report.column("boxed").kind == "numeric" and report.column("boxed").test == "ks"
 
 
 # ---------------------------------------------------------------- serialisation
