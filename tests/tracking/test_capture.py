@@ -93,10 +93,17 @@ def test_failed_block_records_traceback_and_propagates():
 
 
 def test_environment_lists_only_imported_packages():
-    packages = imported_packages()
-    assert "pandas" in packages or "pandas" not in sys.modules
-    assert "shap" not in packages  # installed here, but nothing imported it
+    import json
+    import subprocess
+
+    # A fresh process: other tests in this one may have imported anything.
+    code = ("import json, numpy\nfrom mlops_jupyter.tracking.environment import imported_packages\n"
+            "print(json.dumps(imported_packages()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    packages = json.loads(out.stdout)
     assert "numpy" in packages
+    assert "shap" not in packages and "scikit-learn" not in packages  # installed, not imported
+    assert imported_packages()["numpy"] == packages["numpy"]
 
 
 def test_notebook_path_from_jupyter_and_vscode(monkeypatch):
