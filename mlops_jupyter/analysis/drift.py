@@ -678,10 +678,10 @@ def _numeric_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, method
 def _ks_wasserstein(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """KS statistic and p-value (as ``ks_2samp`` "auto") and Wasserstein-1, from sorted a, b.
 
-    The two sorted arrays are merged in O(n): the merged position of b[j] is j plus the number
-    of a <= b[j] (ties keep a first, as a stable sort would). The running count of a-values
-    then gives both empirical CDFs at every point, exactly the values scipy computes with
-    two binary searches per point.
+    The two sorted arrays are merged in O(n) (a stable argsort of their concatenation is a
+    single Timsort merge). The running count of reference values along the merged order then
+    gives both empirical CDFs at every point: exactly the values scipy computes with two binary
+    searches per point, at a fraction of the cost.
     """
     n1, n2 = len(a), len(b)
     if max(n1, n2) <= _SCIPY_EXACT_KS_MAX_N:
@@ -690,16 +690,14 @@ def _ks_wasserstein(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
         ks_stat, ks_p = float(res.statistic), float(res.pvalue)
         return ks_stat, ks_p, float(stats.wasserstein_distance(a, b))
     n = n1 + n2
-    pos_b = _searchsorted_sorted(a, b)
-    pos_b += np.arange(n2)
-    from_a = np.ones(n, dtype=bool)
-    from_a[pos_b] = False
-    merged = np.empty(n, dtype=np.float64)
-    merged[pos_b] = b
-    merged[from_a] = a
-    del pos_b
-    count_a = np.cumsum(from_a, dtype=np.int64)
-    del from_a
+    both = np.concatenate([a, b])
+    # Timsort finds the two sorted runs and merges them in O(n); stable, so on ties the
+    # reference value comes first, as scipy's side="right" counting expects.
+    order = np.argsort(both, kind="stable")
+    merged = both[order]
+    del both
+    count_a = np.cumsum(order < n1, dtype=np.int64)
+    del order
     count_b = np.arange(1, n + 1, dtype=np.int64)
     count_b -= count_a
     # the same IEEE operations as scipy (count / n1 - count / n2): identical values
@@ -722,21 +720,6 @@ def _ks_wasserstein(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     np.abs(diff, out=diff)
     wass = float(np.vecdot(diff[:-1], steps))
     return d, p, wass
-
-
-def _searchsorted_sorted(a: np.ndarray, keys: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """``np.searchsorted(a, keys, "right")`` for sorted keys, chunk by chunk.
-
-    Each chunk of keys only searches the slice of ``a`` it can land in, which stays in cache:
-    about twice as fast as one call on million-row arrays.
-    """
-    out = np.empty(len(keys), dtype=np.int64)
-    for start in range(0, len(keys), chunk):
-        part = keys[start:start + chunk]
-        lo = int(np.searchsorted(a, part[0], side="right"))
-        hi = int(np.searchsorted(a, part[-1], side="right"))
-        np.add(np.searchsorted(a[lo:hi], part, side="right"), lo, out=out[start:start + chunk])
-    return out
 
 
 def _quantile_sorted(s: np.ndarray, q: np.ndarray | float) -> np.ndarray:
