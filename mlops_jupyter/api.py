@@ -206,30 +206,35 @@ def diff_snapshots(a: Any, b: Any):
 # -- analysis ----------------------------------------------------------------------------------
 def _resolve_frame(ref: Any, role: str = "train") -> pd.DataFrame:
     """A DataFrame from a frame, a snapshot name/id, ``(name, version)`` or a run id."""
+    return _resolve_data(ref, role)[0]
+
+
+def _resolve_data(ref: Any, role: str) -> tuple[pd.DataFrame, RunRecord | None]:
+    """(frame, the run it came from if ``ref`` named a run)."""
     import pandas as pd
 
-    if isinstance(ref, pd.DataFrame):
-        return ref
-    if isinstance(ref, pd.Series):
-        return ref.to_frame()
     from .errors import NotFoundError
 
-    if isinstance(ref, tuple) or isinstance(ref, str):
+    if isinstance(ref, pd.DataFrame):
+        return ref, None
+    if isinstance(ref, pd.Series):
+        return ref.to_frame(), None
+    if not isinstance(ref, (str, tuple)):
+        raise TypeError(
+            f"expected a DataFrame, a snapshot name or id, or a run id; got {type(ref).__name__}"
+        )
+    record = None
+    try:
+        frame = load_snapshot(*ref) if isinstance(ref, tuple) else load_snapshot(ref)
+    except NotFoundError:
+        if not isinstance(ref, str):
+            raise
         try:
-            frame = load_snapshot(*ref) if isinstance(ref, tuple) else load_snapshot(ref)
+            record = get_run(ref)
         except NotFoundError:
-            if not isinstance(ref, str):
-                raise
-            try:
-                frame = get_run(ref).load_input(role)
-            except NotFoundError:
-                raise NotFoundError(
-                    f"{ref!r} is neither a snapshot name/id nor a run with a {role!r} input"
-                ) from None
-        return frame.to_frame() if isinstance(frame, pd.Series) else frame
-    raise TypeError(
-        f"expected a DataFrame, a snapshot name or id, or a run id; got {type(ref).__name__}"
-    )
+            raise NotFoundError(f"{ref!r} is neither a snapshot name/id nor a run id") from None
+        frame = record.load_input(role)
+    return (frame.to_frame() if isinstance(frame, pd.Series) else frame), record
 
 
 def drift(reference: Any, current: Any, *, columns: list[str] | None = None,
@@ -239,20 +244,26 @@ def drift(reference: Any, current: Any, *, columns: list[str] | None = None,
     """Compare ``current`` data against ``reference`` column by column; returns a DriftReport.
 
     ``reference``/``current``: DataFrames, snapshot names/ids, or (for reference) a run id,
-    meaning that run's training snapshot. Inside an active run the report is stored as an
-    artifact and ``drift.share``/``drift.n_columns`` are logged.
+    meaning that run's training snapshot; when that run has a stored explanation, columns
+    are also ranked by drift weighted by feature importance. Inside an active run the report
+    is stored as an artifact and ``drift.share``/``drift.n_columns`` are logged.
+
+    Examples
+    --------
+    >>> report = mj.drift("3f2a1b", new_data)      # doctest: +SKIP
+    >>> report.drifted_columns                      # doctest: +SKIP
+    ['income', 'age']
     """
     import json
 
     from .analysis.drift import compute_drift
 
-    importance = None
-    if isinstance(reference, str):
-        importance = _stored_importance(reference)
+    ref_frame, ref_run = _resolve_data(reference, "train")
+    cur_frame = _resolve_frame(current, "current")
+    importance = _stored_importance(ref_run) if ref_run is not None else None
     report = compute_drift(
-        _resolve_frame(reference, "train"), _resolve_frame(current, "current"),
-        columns=columns, categorical=categorical, method=method, threshold=threshold,
-        correction=correction, importance=importance, sample=sample,
+        ref_frame, cur_frame, columns=columns, categorical=categorical, method=method,
+        threshold=threshold, correction=correction, importance=importance, sample=sample,
     )
     run = active.current()
     if run is not None:
@@ -268,22 +279,16 @@ def drift(reference: Any, current: Any, *, columns: list[str] | None = None,
     return report
 
 
-def _stored_importance(run_ref: str) -> dict[str, float] | None:
-    """Mean |SHAP| per feature of a run's stored explanation, if it has one."""
+def _stored_importance(record: RunRecord) -> dict[str, float] | None:
+    """Mean |SHAP| per original feature of a run's stored explanation, if it has one."""
     import json
 
-    from .errors import NotFoundError
-
-    try:
-        record = get_run(run_ref)
-    except NotFoundError:
-        return None
     if not any(a["name"] == "explanation.json" for a in record.artifacts):
         return None
     from .analysis.explain import Explanation
 
     expl = Explanation.from_dict(json.loads(record.artifact_bytes("explanation.json")))
-    return dict(expl.grouped().top_features(k=10_000))
+    return dict(expl.grouped().top_features(k=len(expl.feature_names)))
 
 
 def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
