@@ -108,11 +108,14 @@ def ours(ref: pd.DataFrame, cur: pd.DataFrame) -> dict:
         walls.append(time.perf_counter() - t)
         cpus.append(time.process_time() - c)
 
-    t = time.perf_counter()
-    widget = DriftReportWidget(report)
-    bundle = dict(widget._repr_mimebundle_())
-    bundle.update(drift_report_mimebundle(report))
-    view_seconds = time.perf_counter() - t
+    view_times = []
+    for _ in range(2):  # the first build in a session also pays ipywidgets/plotly imports
+        t = time.perf_counter()
+        widget = DriftReportWidget(report)
+        bundle = dict(widget._repr_mimebundle_())
+        bundle.update(drift_report_mimebundle(report))
+        view_times.append(time.perf_counter() - t)
+    first_view_seconds, view_seconds = view_times
     # what the notebook keeps: the display bundle plus the figure shown inside the widget
     output_bytes = len(json.dumps(bundle)) + len(widget.figure.to_json())
 
@@ -123,7 +126,7 @@ def ours(ref: pd.DataFrame, cur: pd.DataFrame) -> dict:
     frames_bytes = int(ref.memory_usage(deep=True).sum() + cur.memory_usage(deep=True).sum())
     return {
         "seconds": min(walls), "seconds_all": walls, "cpu_seconds": min(cpus),
-        "view_seconds": view_seconds, "output_bytes": output_bytes,
+        "view_seconds": view_seconds, "first_view_seconds": first_view_seconds, "output_bytes": output_bytes,
         "peak_extra_bytes": peak, "frames_bytes": frames_bytes,
         "drifted_columns": sorted(report.drifted_columns), "share_drifted": report.share_drifted,
     }
@@ -167,7 +170,7 @@ def main() -> None:
              f"{naive:.2f}" if naive else "-", f"{e['run_seconds']:.2f}" if e else "-",
              f"{e['run_seconds'] / o['seconds']:.0f}x" if e else "-")
         line("  CPU s (2 cores)", f"{o['cpu_seconds']:.2f}", "", "", "")
-        line("view / HTML build, s", f"{o['view_seconds']:.2f}", "-",
+        line("view / HTML build, s (first)", f"{o['view_seconds']:.2f} ({o['first_view_seconds']:.2f})", "-",
              f"{e['html_seconds']:.2f}" if e else "-", "")
         line("total, s", f"{o['seconds'] + o['view_seconds']:.2f}", "-",
              f"{e['seconds']:.2f}" if e else "-",
