@@ -722,6 +722,11 @@ class RunDiff:
             lines.append(f"data ({item.role}): {item.details}")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        return (f"<RunDiff {self.a_name} ({self.a_id[:8]}) vs {self.b_name} ({self.b_id[:8]}): "
+                f"{len(self.changed_params)} params changed, code {'same' if self.same_code else 'changed'}, "
+                f"{len(self.packages)} package versions changed>")
+
     def to_html(self) -> str:
         """Self-contained HTML (no JavaScript): changed values marked, code diff colored."""
         return run_diff_html(self)

@@ -119,37 +119,42 @@ def best_positions(frame: pd.DataFrame, directions: Mapping[str, str]) -> dict[s
 
 
 def _row_html(frame: pd.DataFrame, row: TableRow, columns: Sequence[str],
-              best: Mapping[str, set[int]], selected: bool, *, flex: bool = True) -> str:
+              best: Mapping[str, set[int]], selected: bool) -> str:
     """One table row as fixed-width cells (aligned under the header buttons)."""
     e = html.escape
     rec = frame.iloc[row.position]
     cells = []
     for col in columns:
         value = rec.get(col)
-        style = f"width:{_width(col)}px;min-width:{_width(col)}px;padding:0 4px;overflow:hidden;" \
-                "text-overflow:ellipsis;white-space:nowrap;box-sizing:border-box"
+        cls = "mj-c"
+        if col.startswith(("metrics.", "params.")) or col == "duration":
+            cls += " mj-r"
         if col == "name":
             indent = "&nbsp;&nbsp;&nbsp;&#8627; " if row.depth else ""
-            extra = (f' <span style="color:#666;font-size:11px">[{row.n_children} candidates]</span>'
-                     if row.n_children else "")
-            text = f"{indent}{e(str(value))} <code style='font-size:10px;color:#666'>" \
-                   f"{e(str(rec.get('run_id'))[:8])}</code>{extra}"
+            extra = f' <span class="mj-n">[{row.n_children} candidates]</span>' if row.n_children else ""
+            text = f"{indent}{e(str(value))} <code class=\"mj-n\">{e(str(rec.get('run_id'))[:8])}</code>{extra}"
         elif col == "status":
             text = status_chip(value)
         else:
             text = e(_cell_text(col, value))
             if col in best and row.position in best[col]:
-                style += f";background:{BEST_BG};font-weight:bold"
+                cls += " mj-b"
                 text = "&#9733; " + text
-        if col.startswith(("metrics.", "params.")) or col == "duration":
-            style += ";text-align:right"
-        title = e(str(value)) if not _missing(value) else ""
-        cells.append(f'<div style="{style}" title="{title}">{text}</div>')
-    bg = f"background:{SELECTED_BG};" if selected else ""
-    if flex:
-        return (f'<div style="display:flex;{bg}font-size:12px;line-height:22px;height:24px;'
-                f'border-bottom:1px solid #eee;font-family:sans-serif">{"".join(cells)}</div>')
-    return "".join(cells)
+        title = f' title="{e(str(value))}"' if col == "name" or col.startswith("params.") else ""
+        cells.append(f'<div class="{cls}" style="width:{_width(col)}px"{title}>{text}</div>')
+    selected_cls = " mj-s" if selected else ""
+    # classes come from ROW_CSS (one HTML widget per table): inline styles per cell made the
+    # saved widget state ~9 kB per row
+    return f'<div class="mj-row{selected_cls}">{"".join(cells)}</div>'
+
+
+ROW_CSS = (
+    "<style>.mj-row{display:flex;font:12px sans-serif;line-height:22px;height:24px;"
+    "border-bottom:1px solid #eee}.mj-row.mj-s{background:" + SELECTED_BG + "}"
+    ".mj-c{flex:none;padding:0 4px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"
+    "box-sizing:border-box}.mj-r{text-align:right}.mj-b{background:" + BEST_BG + ";font-weight:bold}"
+    ".mj-n{color:#666;font-size:10px}</style>"
+)
 
 
 def runs_table_html(frame: pd.DataFrame, *, directions: Mapping[str, str] | None = None,
@@ -294,7 +299,7 @@ class RunsTable(_widget_base()):  # type: ignore[misc]
             # one Layout per slot: a shared one would hide every row at once
             self._slots.append(w.HBox([box, cells], layout=w.Layout(margin="0", padding="0")))
         self.empty_note = w.HTML()
-        grid = w.VBox([header, *self._slots],
+        grid = w.VBox([w.HTML(ROW_CSS, layout=w.Layout(height="0px", margin="0")), header, *self._slots],
                       layout=w.Layout(overflow="auto hidden", width="100%"))
         toolbar = w.HBox([self.filter_box, self.sort_dropdown, self.ascending_toggle])
         toolbar2 = w.HBox([self.candidates_toggle, self.clear_button, self.prev_button,

@@ -74,7 +74,7 @@ def test_pages_checkboxes_and_selection_callbacks():
     table.row_checkboxes[2].value = True
     assert table.selected == [first, table.page_ids[2]]
     assert seen[-1] == table.selected
-    assert "#e8f0fe" in table.row_html[0].value  # selected rows are tinted
+    assert "mj-s" in table.row_html[0].value  # selected rows are tinted
 
     table.next_button.click()
     table.next_button.click()
