@@ -141,10 +141,11 @@ def drift_figure(report: DriftReport, column: str):
         template="none", plot_bgcolor="white",
         xaxis={"showgrid": False, "linecolor": "#999"},
         title={"text": f"{html.escape(column)} ({status}): {html.escape(describe_column(c))}",
-               "font": {"size": 13}},
+               "font": {"size": 13}, "x": 0.01, "xanchor": "left"},
         yaxis={"title": "share of rows", "tickformat": ".0%", "gridcolor": "#eee"},
-        height=340, margin={"l": 50, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        height=340, margin={"l": 50, "r": 20, "t": 60, "b": 40},
+        legend={"y": 0.98, "x": 0.99, "xanchor": "right", "yanchor": "top",
+                "bgcolor": "rgba(255,255,255,0.7)"},
     )
     return fig
 
@@ -165,19 +166,25 @@ def _sparkline(h: Histogram | None, width: int = 120, height: int = 26) -> str:
     n = len(ref)
     step = width / n
 
-    def bars(values: np.ndarray, color: str, opacity: float) -> str:
+    grouped = h.kind == "categorical"  # categories side by side, bins overlaid
+
+    def bars(values: np.ndarray, color: str, opacity: float, shift: int) -> str:
         rects = []
         for i, v in enumerate(values):
             bh = v / top * (height - 2)
             if bh <= 0:
                 continue
-            rects.append(f'<rect x="{i * step:.1f}" y="{height - bh:.1f}" width="{max(step - 0.4, 0.6):.1f}" '
-                         f'height="{bh:.1f}"/>')
+            if grouped:
+                x, w = i * step + shift * step / 2, max(step / 2 - 0.6, 0.6)
+            else:
+                x, w = i * step, max(step - 0.4, 0.6)
+            rects.append(f'<rect x="{x:.1f}" y="{height - bh:.1f}" width="{w:.1f}" height="{bh:.1f}"/>')
         return f'<g fill="{color}" fill-opacity="{opacity}">{"".join(rects)}</g>'
 
+    opacity = 0.85 if grouped else 0.55
     return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
             f'role="img" aria-label="distribution">'
-            f'{bars(ref, REF_COLOR, 0.55)}{bars(cur, CUR_COLOR, 0.55)}</svg>')
+            f'{bars(ref, REF_COLOR, opacity, 0)}{bars(cur, CUR_COLOR, opacity, 1)}</svg>')
 
 
 def _detail_svg(h: Histogram, width: int = 460, height: int = 150) -> str:
@@ -271,7 +278,8 @@ def _row_html(c: ColumnDrift, weighted: bool) -> str:
     cells = [
         f"<b>{e(c.column)}</b>{extra}", e(c.kind), e(c.test or "-"), _fmt(c.statistic), p_text, dist,
         _fmt(c.psi), _fmt(c.threshold),
-        f"{_fmt(c.reference_missing, True)} / {_fmt(c.current_missing, True)}",
+        (f'<span style="{style}">' if c.missing_drifted else "<span>")
+        + f"{_fmt(c.reference_missing, True)} / {_fmt(c.current_missing, True)}</span>",
         _sparkline(c.histogram), f'<span style="{style}">{flag}</span>',
     ]
     if weighted:
