@@ -390,6 +390,8 @@ def compute_drift(
                 f"none of the requested columns {_short_list(wanted)} is in both frames "
                 f"(reference: {_short_list(ref_names)}; current: {_short_list(cur_names)})"
             )
+    if isinstance(categorical, str):
+        categorical = [categorical]
     forced_categorical = {str(c) for c in (categorical or ())}
 
     sample_n, sample_seed = _parse_sample(sample)
@@ -867,7 +869,8 @@ def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
 
     weights: dict[str, float] = {}
     if importance is not None:
-        vals = {str(k): abs(float(v)) for k, v in importance.items()}
+        vals = {str(k): abs(float(v)) if math.isfinite(float(v)) else 0.0
+                for k, v in importance.items()}
         top = max(vals.values(), default=0.0)
         weights = {k: (v / top if top > 0 else 0.0) for k, v in vals.items()}
 
