@@ -23,6 +23,9 @@ def execute(nb: nbformat.NotebookNode, store: Path) -> nbformat.NotebookNode:
     # jupyter_client starts the "python3" kernel with this interpreter (sys.executable), the .venv's
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    # No widget state in the saved file, as JupyterLab saves by default: nbconvert and GitHub
+    # then show the static text/html fallback instead of widgets they cannot run.
+    nb.metadata.pop("widgets", None)
     return nb
 
 
@@ -81,6 +84,16 @@ def test_drift_notebook_runs_and_finds_the_shifted_columns(tmp_path):
     assert "callback got ['bmi', 'clinic', 'bp']" in text_of(alerts)
     stderr = "".join(o.get("text", "") for o in alerts.outputs if o.get("name") == "stderr")
     assert "WARNING mlops_jupyter.drift: Data drift: 3 of 11 columns drifted" in stderr
+
+
+def test_committed_notebook_shows_the_static_view_without_a_kernel():
+    nbconvert = pytest.importorskip("nbconvert")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert "widgets" not in nb.metadata  # else nbconvert/GitHub try widgets instead of the HTML
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    assert body.count('class="mlops-drift"') == 1
+    assert "No dataset drift, but 4 of 12 columns drifted" in body
+    assert os.path.getsize(NOTEBOOK) < 1_000_000
 
 
 if __name__ == "__main__":  # refresh the committed outputs (static fallback visible on GitHub)
