@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from mlops_jupyter.analysis.drift import DriftReport, describe_column, with_alert_payload
+from mlops_jupyter.analysis.drift import DriftReport, alert_payload, describe_column
 
 __all__ = ["send_drift_alert", "AlertWarning", "WEBHOOK_TIMEOUT"]
 
@@ -75,7 +75,7 @@ def send_drift_alert(report: DriftReport, alert: Callable[[DriftReport], Any] | 
 
 
 def _post(url: str, report: DriftReport) -> None:
-    payload = with_alert_payload(report)
+    payload = alert_payload(report)
     payload["text"] = alert_text(report)
     body = json.dumps(payload, allow_nan=False).encode("utf-8")
     request = urllib.request.Request(

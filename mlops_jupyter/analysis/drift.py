@@ -922,7 +922,7 @@ def _orig_key(mapping: Mapping[str, float], name: str) -> Any:
     return name
 
 
-def with_alert_payload(report: DriftReport) -> dict[str, Any]:
+def alert_payload(report: DriftReport) -> dict[str, Any]:
     """The JSON an alert sends: verdict plus the drifted columns' numbers."""
     return {
         "event": "drift",
