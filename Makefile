@@ -27,7 +27,6 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 lab: $(STAMP)
-	uv pip install --quiet -p $(PY) 'jupyterlab>=4.2'
 	$(VENV)/bin/jupyter lab example_notebooks
 
 clean:
