@@ -112,12 +112,13 @@ def runs(experiment: str | None = None, filter: str | None = None,
     see :mod:`mlops_jupyter.tracking.run_filter`); ``order_by`` like ``"metrics.f1 desc"``;
     newest first by default.
     """
-    from .tracking.run_filter import apply_filter
+    from .tracking.run_filter import apply_filter, prefilter_conditions
     from .tracking.runs_frame import build_runs_frame, sort_runs
 
     store = get_store()
     _reap_crashed_runs(store)
-    frame = build_runs_frame(store.runs_tables(experiment))
+    conditions = prefilter_conditions(filter) if filter else []
+    frame = build_runs_frame(store.runs_tables(experiment, conditions))
     if filter:
         frame = apply_filter(frame, filter)
     frame = sort_runs(frame, order_by)

@@ -36,6 +36,7 @@ def _isolated_store(tmp_path, monkeypatch):
     for store in database._open_stores.values():
         store.close()
     database._open_stores.clear()
+    database._resolved.clear()
 
 
 def _pg_bin(name: str) -> str | None:

@@ -5,6 +5,7 @@ This module and ``artifacts.py`` are the only code that touches SQL or artifact 
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,6 +40,8 @@ class Store:
         self.engine = self._make_engine(location.database_url)
         self._ensure_schema()
         self._artifacts: ArtifactStore | None = None
+        self._statements: dict[tuple[str, ...], Any] = {}
+        self._experiment_ids: dict[str, int] = {}  # experiments are never deleted
 
     # -- connection management -------------------------------------------------------------
     def _make_engine(self, url: str) -> sa.Engine:
@@ -122,34 +125,56 @@ class Store:
             self._artifacts = ArtifactStore(self.location.artifacts_url)
         return self._artifacts
 
-    def _upsert(self, table: sa.Table, keys: list[str]):
+    def _insert(self, table: sa.Table):
+        """The dialect's INSERT (both SQLite and PostgreSQL have ON CONFLICT)."""
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(table)
-        update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-        return stmt.on_conflict_do_update(index_elements=keys, set_=update)
+        return insert(table)
+
+    def _upsert(self, table: sa.Table, keys: list[str]):
+        # Built once per table: constructing and compiling statements per call was most of
+        # the cost of logging a run.
+        cached = self._statements.get((table.name, *keys))
+        if cached is None:
+            stmt = self._insert(table)
+            update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            cached = stmt.on_conflict_do_update(index_elements=keys, set_=update)
+            self._statements[(table.name, *keys)] = cached
+        return cached
+
+    def _latest_metric_upsert(self):
+        cached = self._statements.get(("latest_metrics", "newer"))
+        if cached is None:
+            lm = t.latest_metrics
+            stmt = self._insert(lm)
+            new = stmt.excluded
+            # One statement: a value logged for an earlier step never replaces a later one.
+            cached = stmt.on_conflict_do_update(
+                index_elements=["run_id", "key"],
+                set_={"value": new.value, "step": new.step, "timestamp": new.timestamp},
+                where=sa.or_(new.step > lm.c.step,
+                             sa.and_(new.step == lm.c.step, new.timestamp >= lm.c.timestamp)),
+            )
+            self._statements[("latest_metrics", "newer")] = cached
+        return cached
 
     # -- experiments and runs --------------------------------------------------------------
     def experiment_id(self, conn: sa.Connection, name: str) -> int:
-        found = conn.execute(
-            sa.select(t.experiments.c.id).where(t.experiments.c.name == name)
-        ).scalar()
-        if found is not None:
-            return found
-        if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        conn.execute(
-            insert(t.experiments)
-            .values(name=name, created_at=time.time())
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        return conn.execute(
-            sa.select(t.experiments.c.id).where(t.experiments.c.name == name)
-        ).scalar_one()
+        cached = self._experiment_ids.get(name)
+        if cached is not None:
+            return cached
+        query = sa.select(t.experiments.c.id).where(t.experiments.c.name == name)
+        found = conn.execute(query).scalar()
+        if found is None:
+            conn.execute(
+                self._insert(t.experiments).values(name=name, created_at=time.time())
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            found = conn.execute(query).scalar_one()
+        self._experiment_ids[name] = found
+        return found
 
     def create_run(self, run: Mapping[str, Any], experiment: str,
                    params: Mapping[str, Any] | None = None,
@@ -157,15 +182,17 @@ class Store:
         with self.write() as conn:
             values = dict(run)
             values["experiment_id"] = self.experiment_id(conn, experiment)
-            conn.execute(t.runs.insert().values(**values))
+            conn.execute(t.runs.insert(), [values])
             if params:
                 self._log_params(conn, values["id"], params)
             if tags:
                 self._set_tags(conn, values["id"], tags)
 
     def update_run(self, run_id: str, **fields: Any) -> None:
+        stmt = t.runs.update().where(t.runs.c.id == sa.bindparam("_run_id")).values(
+            {key: sa.bindparam(key) for key in fields})
         with self.write() as conn:
-            conn.execute(t.runs.update().where(t.runs.c.id == run_id).values(**fields))
+            conn.execute(stmt, [{"_run_id": run_id, **fields}])
 
     def _log_params(self, conn: sa.Connection, run_id: str, params: Mapping[str, Any]) -> None:
         rows = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items()]
@@ -191,20 +218,7 @@ class Store:
                 latest[row["key"]] = row
         with self.write() as conn:
             conn.execute(t.metrics.insert(), rows)
-            existing = {
-                r.key: (r.step, r.timestamp)
-                for r in conn.execute(
-                    sa.select(t.latest_metrics.c.key, t.latest_metrics.c.step,
-                              t.latest_metrics.c.timestamp)
-                    .where(t.latest_metrics.c.run_id == run_id)
-                    .where(t.latest_metrics.c.key.in_(list(latest)))
-                )
-            }
-            # A value logged for an earlier step does not replace a later one.
-            newer = [r for k, r in latest.items()
-                     if k not in existing or (r["step"], r["timestamp"]) >= existing[k]]
-            if newer:
-                conn.execute(self._upsert(t.latest_metrics, ["run_id", "key"]), newer)
+            conn.execute(self._latest_metric_upsert(), list(latest.values()))
 
     def _set_tags(self, conn: sa.Connection, run_id: str, tags: Mapping[str, str]) -> None:
         rows = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()]
@@ -287,8 +301,13 @@ class Store:
             ).scalars())
         return record
 
-    def runs_tables(self, experiment: str | None = None) -> dict[str, list[dict]]:
-        """Raw rows of runs, params, latest metrics and tags (the API pivots them)."""
+    def runs_tables(self, experiment: str | None = None,
+                    conditions: list[tuple[str, str, str, Any]] = ()) -> dict[str, list[tuple]]:
+        """Raw rows of runs, params, latest metrics and tags (the API pivots them).
+
+        ``conditions`` (from ``run_filter.prefilter_conditions``) narrow the runs in SQL
+        first: only matching runs are fetched and pivoted.
+        """
         with self.read() as conn:
             run_q = (
                 sa.select(t.runs.c.id, t.runs.c.name, t.experiments.c.name.label("experiment"),
@@ -297,27 +316,58 @@ class Store:
                 .join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
             )
             run_ids = None
+            clauses = [self._condition(*c) for c in conditions]
             if experiment is not None:
-                run_q = run_q.where(t.experiments.c.name == experiment)
+                clauses.append(t.experiments.c.name == experiment)
+            if clauses:
+                run_q = run_q.where(*clauses)
                 run_ids = (
                     sa.select(t.runs.c.id)
                     .join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
-                    .where(t.experiments.c.name == experiment)
+                    .where(*clauses)
                     .scalar_subquery()
                 )
 
-            def rows(table: sa.Table, *cols: str) -> list[tuple]:
-                q = sa.select(*(table.c[c] for c in cols))
+            def rows(table: sa.Table, raw_json: bool = False) -> list[tuple]:
+                value = sa.type_coerce(table.c.value, sa.Text) if raw_json else table.c.value
+                q = sa.select(table.c.run_id, table.c.key, value)
                 if run_ids is not None:
                     q = q.where(table.c.run_id.in_(run_ids))
-                return [tuple(r) for r in conn.execute(q)]
+                return conn.execute(q).all()
 
+            params = rows(t.params, raw_json=True)
+            ids, keys, raw = zip(*params, strict=True) if params else ((), (), ())
+            # One json.loads for all values instead of one per row.
+            decoded = json.loads("[" + ",".join(v if v is not None else "null" for v in raw) + "]")
+            known: dict[str, list[str]] = {}
+            if clauses:
+                # The columns the unfiltered table would have, so a filter or sort naming a
+                # key that none of the matching runs has still finds the (empty) column.
+                for name, table in (("params", t.params), ("metrics", t.latest_metrics),
+                                    ("tags", t.tags)):
+                    known[name] = list(conn.execute(sa.select(table.c.key).distinct()).scalars())
             return {
-                "runs": [tuple(r) for r in conn.execute(run_q.order_by(t.runs.c.start_time))],
-                "params": rows(t.params, "run_id", "key", "value"),
-                "metrics": rows(t.latest_metrics, "run_id", "key", "value"),
-                "tags": rows(t.tags, "run_id", "key", "value"),
+                "known_keys": known,
+                "runs": conn.execute(run_q.order_by(t.runs.c.start_time)).all(),
+                "params": list(zip(ids, keys, decoded, strict=True)),
+                "metrics": rows(t.latest_metrics),
+                "tags": rows(t.tags),
             }
+
+    @staticmethod
+    def _condition(kind: str, key: str, op: str, value: Any):
+        import operator
+
+        compare = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                   ">": operator.gt, ">=": operator.ge}[op]
+        if kind == "metrics":
+            lm = t.latest_metrics
+            matching = sa.select(lm.c.run_id).where(lm.c.key == key, compare(lm.c.value, value))
+        else:
+            p = t.params
+            matching = sa.select(p.c.run_id).where(
+                p.c.key == key, sa.type_coerce(p.c.value, sa.Text) == json.dumps(value))
+        return t.runs.c.id.in_(matching)
 
     def running_runs(self) -> list[dict[str, Any]]:
         with self.read() as conn:
@@ -415,13 +465,9 @@ class Store:
             ).mappings()]
 
     def link_input(self, run_id: str, snapshot_id: str, role: str) -> None:
-        if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
         with self.write() as conn:
             conn.execute(
-                insert(t.run_inputs).values(run_id=run_id, snapshot_id=snapshot_id, role=role)
+                self._insert(t.run_inputs).values(run_id=run_id, snapshot_id=snapshot_id, role=role)
                 .on_conflict_do_nothing()
             )
 
@@ -430,11 +476,18 @@ class Store:
 
 
 _open_stores: dict[StoreLocation, Store] = {}
+_resolved: dict[tuple[str | None, ...], StoreLocation] = {}
 
 
 def open_store(spec: str | None = None) -> Store:
     """The store for ``spec`` / ``MLOPS_STORE`` / the working directory, opened once per process."""
-    location = resolve_location(spec)
+    import os
+
+    # Resolving walks the folders upwards; remember the answer for the same inputs.
+    key = (spec, os.environ.get("MLOPS_STORE"), os.environ.get("MLOPS_ARTIFACTS"), os.getcwd())
+    location = _resolved.get(key)
+    if location is None:
+        location = _resolved[key] = resolve_location(spec)
     store = _open_stores.get(location)
     if store is None:
         store = _open_stores[location] = Store(location)

@@ -179,6 +179,32 @@ def parse_filter(expr: str) -> tuple:
     return _Parser(expr).parse()
 
 
+def prefilter_conditions(expr: str) -> list[tuple[str, str, str, Any]]:
+    """Conditions the database can apply before the runs table is built.
+
+    Only conjuncts at the top level whose SQL meaning equals the frame filter's exactly:
+    ``metrics.K <op> <number>`` (a missing value matches nothing in both) and
+    ``params.K == '<string>'`` (JSON text equality; numbers are left out since 3 and 3.0
+    are equal in the filter but not as JSON text). The full filter still runs afterwards.
+    """
+    conditions: list[tuple[str, str, str, Any]] = []
+
+    def walk(node: tuple) -> None:
+        if node[0] == "and":
+            walk(node[1])
+            walk(node[2])
+        elif node[0] == "cmp":
+            name, op, value = _column_name(node[1]), node[2], node[3]
+            kind, _, key = name.partition(".")
+            if kind == "metrics" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                conditions.append(("metrics", key, op, float(value)))
+            elif kind == "params" and op == "==" and isinstance(value, str):
+                conditions.append(("params", key, op, value))
+
+    walk(parse_filter(expr))
+    return conditions
+
+
 def _column_name(tok: Token) -> str:
     prefix, dot, rest = tok.text.partition(".")
     if dot and rest.startswith("`"):

@@ -126,3 +126,13 @@ def test_snapshot_rejects_non_frames_and_links_roles_inside_runs():
     record = mj.get_run(run.id)
     assert {(i["name"], i["role"]) for i in record.inputs} == {("holdout", "test"), ("target", "input")}
     pd.testing.assert_series_equal(mj.load_snapshot("target"), frame["a"])
+
+
+def test_filter_matching_no_run_is_empty_not_an_error(store_spec):
+    with mj.start_run("only") as run:
+        run.log_params({"model": "rf"})
+        run.log_metric("accuracy", 0.5)
+    empty = mj.runs(filter="metrics.accuracy > 0.9 and params.model == 'rf'",
+                    order_by="metrics.accuracy desc")
+    assert len(empty) == 0 and "params.model" in empty.columns
+    assert len(mj.runs(filter="params.model == 'rf' and metrics.accuracy <= 0.5")) == 1
