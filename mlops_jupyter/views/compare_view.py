@@ -457,9 +457,9 @@ class CompareView(_widget_base()):  # type: ignore[misc]
                                           description="metric", layout=w.Layout(width="300px"))
         self.direction_toggle = w.ToggleButtons(
             options=[("higher is better", "max"), ("lower is better", "min")],
-            value=info.direction if info else "max", style={"button_width": "110px"})
+            value=info.direction if info else "max", style={"button_width": "auto"})
         self.scope_toggle = w.ToggleButtons(options=[("runs in table", "table"), ("selected runs", "selected")],
-                                            value="table", style={"button_width": "100px"})
+                                            value="table", style={"button_width": "auto"})
         self.curve_dropdown = w.Dropdown(description="curve of", layout=w.Layout(width="300px"))
         self.diff_a = w.Dropdown(description="A", layout=w.Layout(width="360px"))
         self.diff_b = w.Dropdown(description="B", layout=w.Layout(width="360px"))

@@ -265,7 +265,7 @@ class RunsTable(_widget_base()):  # type: ignore[misc]
                                         value=sort_by if sort_by in sortable else (sortable[0] if sortable else None),
                                         description="sort by", layout=w.Layout(width="240px"))
         self.ascending_toggle = w.ToggleButtons(options=[("desc", False), ("asc", True)], value=ascending,
-                                                style={"button_width": "48px"})
+                                                style={"button_width": "auto"})
         n_children = int(self.frame["parent_run_id"].isin(self.frame["run_id"]).sum()) \
             if "parent_run_id" in self.frame and not self.frame.empty else 0
         self.candidates_toggle = w.Checkbox(value=False, indent=False,

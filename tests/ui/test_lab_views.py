@@ -90,3 +90,24 @@ def test_views_render_widgets_and_plots(executed_page, tmp_path):
     notebook_text = page.locator(".jp-Notebook").inner_text()
     assert "depth-8" in notebook_text  # the runs table
     assert "age" in notebook_text  # the drift summary table names the drifted column
+
+
+def test_drift_column_picker_redraws_the_histogram(executed_page):
+    cell = executed_page.locator(".jp-Notebook .jp-Cell").nth(4)
+    picker = cell.locator("select").first
+    picker.scroll_into_view_if_needed()
+    city = [o for o in picker.locator("option").all_inner_texts() if "city" in o][0]
+    picker.select_option(label=city)
+    cell.locator(".js-plotly-plot .gtitle", has_text="city").wait_for(timeout=20_000)
+
+
+def test_comparison_curves_tab_draws_one_line_per_selected_run(executed_page):
+    cell = executed_page.locator(".jp-Notebook .jp-Cell").nth(3)
+    tab = cell.locator(".lm-TabBar-tab", has_text="Curves")
+    tab.scroll_into_view_if_needed()
+    tab.click()
+    curves = cell.locator(".js-plotly-plot:visible .scatterlayer .trace")
+    executed_page.wait_for_function(
+        "(el) => el.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length >= 3",
+        arg=cell.element_handle(), timeout=20_000)
+    assert curves.count() == 3
