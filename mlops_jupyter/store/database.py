@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -353,6 +353,32 @@ class Store:
                 "metrics": rows(t.latest_metrics),
                 "tags": rows(t.tags),
             }
+
+    def metric_histories(self, run_ids: Sequence[str], min_points: int = 2
+                         ) -> dict[str, dict[str, list[tuple[int, float, float]]]]:
+        """``{run_id: {key: [(step, value, time), ...]}}`` for series of at least
+        ``min_points`` values, in one query (the comparison view's curves)."""
+        if not run_ids:
+            return {}
+        m = t.metrics
+        counted = (
+            sa.select(m.c.run_id, m.c.key)
+            .where(m.c.run_id.in_(list(run_ids)))
+            .group_by(m.c.run_id, m.c.key)
+            .having(sa.func.count() >= min_points)
+            .subquery()
+        )
+        query = (
+            sa.select(m.c.run_id, m.c.key, m.c.step, m.c.value, m.c.timestamp)
+            .join(counted, sa.and_(m.c.run_id == counted.c.run_id, m.c.key == counted.c.key))
+            .order_by(m.c.run_id, m.c.key, m.c.step, m.c.timestamp, m.c.id)
+        )
+        out: dict[str, dict[str, list[tuple[int, float, float]]]] = {}
+        with self.read() as conn:
+            for run_id, key, step, value, ts in conn.execute(query):
+                out.setdefault(run_id, {}).setdefault(key, []).append(
+                    (step, math.nan if value is None else value, ts))
+        return out
 
     @staticmethod
     def _condition(kind: str, key: str, op: str, value: Any):

@@ -136,3 +136,17 @@ def test_filter_matching_no_run_is_empty_not_an_error(store_spec):
                     order_by="metrics.accuracy desc")
     assert len(empty) == 0 and "params.model" in empty.columns
     assert len(mj.runs(filter="params.model == 'rf' and metrics.accuracy <= 0.5")) == 1
+
+
+def test_metric_histories_in_one_query(store_spec):
+    with mj.start_run() as a:
+        for step in range(3):
+            a.log_metric("loss", 1.0 / (step + 1), step=step)
+        a.log_metric("final", 0.5)
+    with mj.start_run() as b:
+        b.log_metric("loss", float("nan"), step=0)
+        b.log_metric("loss", 0.1, step=1)
+    found = mj.get_store().metric_histories([a.id, b.id, "missing"], min_points=2)
+    assert [(s, v) for s, v, _ in found[a.id]["loss"]] == [(0, 1.0), (1, 0.5), (2, 1 / 3)]
+    assert "final" not in found[a.id], "single values are not curves"
+    assert math.isnan(found[b.id]["loss"][0][1])
