@@ -54,7 +54,24 @@ def start_run(name: str | None = None, experiment: str = "default",
     """
     from .tracking.run import start_run as _start
 
-    return _start(get_store(), name=name, experiment=experiment, tags=tags, parent=parent)
+    return _start(get_store(), name=name, experiment=experiment, tags=tags, parent=parent,
+                  source=_current_cell_source())
+
+
+def _current_cell_source() -> dict[str, Any] | None:
+    """Where ``start_run`` was called from, when that is a notebook cell."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    history = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    if not history:
+        return None
+    from .tracking.notebook import current_cell_id, notebook_path
+
+    return {"cell_source": history[-1], "notebook_path": notebook_path(shell),
+            "cell_id": current_cell_id(shell),
+            "execution_count": getattr(shell, "execution_count", None)}
 
 
 def active_run() -> Run | None:

@@ -151,3 +151,9 @@ def test_bad_tag_argument_is_a_clear_error(shell, capsys):
     result = run(shell, "%%track --tag novalue\nx = 1")
     assert isinstance(result.error_in_exec, ValueError)
     assert "key=value" in str(result.error_in_exec)
+
+
+def test_start_run_in_a_cell_records_that_cell(shell):
+    run(shell, "import mlops_jupyter as mj\nwith mj.start_run('manual') as r:\n    r.log_metric('x', 1.0)")
+    record = only_run("manual")
+    assert "with mj.start_run('manual')" in record.cell_source
