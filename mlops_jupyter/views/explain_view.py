@@ -34,6 +34,13 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 MAX_BEESWARM_POINTS = 1000  # rows shown per feature; keeps the saved output small
 TOP_FEATURES = 15
 _POS, _NEG = "#d62728", "#1f77b4"  # the red/blue convention shap users know
+# A small explicit template: plotly's default one adds ~8 kB of JSON to every figure.
+_TEMPLATE = go.layout.Template(layout=dict(
+    font=dict(family="sans-serif", size=12), plot_bgcolor="white", paper_bgcolor="white",
+    xaxis=dict(gridcolor="#eee", zerolinecolor="#999", automargin=True),
+    yaxis=dict(gridcolor="#eee", zerolinecolor="#999", automargin=True),
+    hovermode="closest",
+))
 
 
 def _round(a: Any) -> list:
@@ -53,6 +60,10 @@ def _order(expl: Explanation, top: int | None = None) -> list[int]:
     imp = expl.global_importance()
     order = list(np.argsort(-imp, kind="stable"))
     return order if top is None else order[:top]
+
+
+def _styled(fig: go.Figure) -> go.Figure:
+    return fig.update_layout(template=_TEMPLATE)
 
 
 def _title(expl: Explanation, what: str) -> str:
@@ -75,7 +86,7 @@ def importance_figure(expl: Explanation, top: int = TOP_FEATURES) -> go.Figure:
         title=_title(expl, "Global importance"), xaxis_title=xlabel,
         height=max(260, 24 * len(idx) + 120), margin=dict(l=10, r=10, t=50, b=40),
     )
-    return fig
+    return _styled(fig)
 
 
 def _color_values(col: pd.Series | np.ndarray) -> np.ndarray | None:
@@ -122,7 +133,7 @@ def beeswarm_figure(expl: Explanation, top: int = TOP_FEATURES,
         yaxis=dict(tickvals=list(range(len(idx))), ticktext=[expl.feature_names[j] for j in idx]),
         height=max(300, 28 * len(idx) + 120), margin=dict(l=10, r=10, t=50, b=40),
     )
-    return fig
+    return _styled(fig)
 
 
 def dependence_figure(expl: Explanation, feature: str | None = None,
@@ -158,7 +169,7 @@ def dependence_figure(expl: Explanation, feature: str | None = None,
         title=_title(expl, f"Dependence on {feature}"), xaxis_title=feature,
         yaxis_title=f"SHAP value of {feature}", height=380, margin=dict(l=10, r=10, t=50, b=40),
     )
-    return fig
+    return _styled(fig)
 
 
 def waterfall_figure(expl: Explanation, row: int = 0, top: int = 10) -> go.Figure:
@@ -196,7 +207,7 @@ def waterfall_figure(expl: Explanation, row: int = 0, top: int = 10) -> go.Figur
         xaxis_title=expl.output_label if not cls else expl.output_kind,
         height=max(300, 30 * (len(labels) + 1) + 120), margin=dict(l=10, r=10, t=60, b=40),
     )
-    return fig
+    return _styled(fig)
 
 
 def _fmt(v: Any) -> str:
@@ -295,7 +306,7 @@ def _summary_figure(expl: Explanation, row: int) -> go.Figure:
     fig.add_trace(wf.data[0], row=1, col=2)
     fig.update_layout(height=420, showlegend=False, title=_title(expl, "Explanation"),
                       margin=dict(l=10, r=10, t=70, b=40))
-    return fig
+    return _styled(fig)
 
 
 def explanation_mimebundle(expl: Explanation, row: int = 0) -> dict[str, Any]:
