@@ -155,7 +155,6 @@ def worker_track(reps: int, workdir: Path) -> None:
 
 
 def worker_runs(n_runs: int, workdir: Path, query_reps: int) -> None:
-    import random
 
     os.chdir(workdir)
     import pandas  # noqa: F401 - both sides return DataFrames; not part of the timings

@@ -10,6 +10,7 @@ Prints one JSON object as its last stdout line.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -48,7 +49,7 @@ def track(workdir: Path, reps: int) -> None:
     from sklearn.ensemble import RandomForestClassifier
 
     mlflow = _setup(workdir, "bench_track")
-    import mlflow.sklearn
+    importlib.import_module("mlflow.sklearn")  # makes mlflow.sklearn available
 
     def make_data(seed):
         X_, y_ = make_classification(n_samples=10_000, n_features=20, n_informative=10,

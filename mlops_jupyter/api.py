@@ -310,17 +310,17 @@ def _stored_importance(record: RunRecord) -> dict[str, float] | None:
 
 
 def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
-            max_rows: int | None = 1000, run: str | None = None, class_index: int | None = None):
+            max_rows: int | None = 1000, run: str | None = None, class_index: int | None = None,
+            group_features: bool = False, keep_rows: list[Any] | None = None):
     """SHAP explanation of ``model`` on ``X``; returns an Explanation.
 
     ``model`` may be a fitted estimator or a run id (then the run's model is loaded, and its
     training snapshot is the background and, when ``X`` is None, the data explained).
     Inside an active run (or with ``run=``) the explanation is stored and the top features
-    are logged as the ``explain.top_features`` tag.
+    are logged as the ``explain.top_features`` tag. ``keep_rows``: index labels of ``X``
+    that must be among the explained rows when ``X`` is sampled (to show them one by one).
     """
     import json
-
-    import pandas as pd
 
     from .analysis.explain import explain_model
 
@@ -338,10 +338,10 @@ def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
             background = train
     if X is None:
         raise ValueError("explain() needs the data to explain: pass X")
-    if isinstance(X, pd.Series):
-        X = X.to_frame()
+    # A Series is one row (``X.iloc[5]``), as in explain_model.
     explanation = explain_model(model, X, y=y, background=background, max_rows=max_rows,
-                                class_index=class_index)
+                                class_index=class_index, group_features=group_features,
+                                keep_rows=keep_rows)
     target = get_run(run) if run is not None else None
     live = active.current()
     if target is not None or live is not None:

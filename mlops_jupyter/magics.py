@@ -166,7 +166,7 @@ class TrackingMagics(Magics):
     @magic_arguments()
     @argument("model", help="a fitted model variable or a run id")
     @argument("X", nargs="?", default=None, help="the data to explain (variable or snapshot)")
-    @argument("--row", type=int, default=None, help="row to show in the waterfall")
+    @argument("--row", type=int, default=None, help="index label of the row to show in the waterfall")
     @argument("--max-rows", type=int, default=1000, help="explain at most N rows (sampled)")
     @line_magic
     def explain(self, line: str):
@@ -175,11 +175,14 @@ class TrackingMagics(Magics):
 
         args = parse_argstring(self.explain, line)
         X = self._resolve(args.X) if args.X is not None else None
-        explanation = api.explain(self._resolve(args.model), X, max_rows=args.max_rows)
+        keep = [args.row] if args.row is not None else None
+        explanation = api.explain(self._resolve(args.model), X, max_rows=args.max_rows,
+                                  keep_rows=keep)
         if args.row is not None:
             from .views.explain_view import display_explanation
 
-            display_explanation(explanation, row=args.row)
+            # --row is an index label of X; the view counts positions among explained rows.
+            display_explanation(explanation, row=explanation.position_of(args.row))
             return None
         return explanation
 

@@ -76,3 +76,16 @@ def test_drift_and_explain_magics(trained_run):
     result = shell.run_cell("expl = %explain model ref --max-rows 50")
     assert result.error_in_exec is None
     assert shell.user_ns["expl"].n_rows_explained == 50
+
+
+def test_explain_magic_row_shows_that_row(trained_run, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    _, X, model = trained_run
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext mlops_jupyter")
+    shell.user_ns.update(model=model, frame=X.set_index(X.index + 1000))
+    result = shell.run_cell("%explain model frame --row 1437 --max-rows 40")
+    assert result.error_in_exec is None
+    out = capsys.readouterr().out
+    assert "1437" in out  # the waterfall's row is the one asked for, though X was sampled

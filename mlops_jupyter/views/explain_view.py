@@ -202,7 +202,7 @@ def waterfall_figure(expl: Explanation, row: int = 0, top: int = 10) -> go.Figur
         hovertemplate="%{y}: %{x}<extra></extra>",
     ))
     fig.update_layout(
-        title=_title(expl, f"Row {expl.data.index[row]!r}: {total:.4g} ({expl.output_kind}{cls}); "
+        title=_title(expl, f"Row {_label(expl.data.index[row])}: {total:.4g} ({expl.output_kind}{cls}); "
                            f"base {base:.4g}"),
         xaxis_title=expl.output_label if not cls else expl.output_kind,
         height=max(300, 30 * (len(labels) + 1) + 120), margin=dict(l=10, r=10, t=60, b=40),
@@ -439,7 +439,7 @@ class ExplanationView:
         row = self.row_picker.value
         if self.expl.has_row_values:
             label = self.expl.data.index[row]
-            self.row_label.value = f"<span style='padding-left:6px'>X index {html.escape(repr(label))}</span>"
+            self.row_label.value = f"<span style='padding-left:6px'>X index {html.escape(_label(label))}</span>"
         self.waterfall_fig = waterfall_figure(self.expl, row=row) if self.expl.has_row_values \
             else waterfall_figure(self.expl)
         self._show(self.outputs["waterfall"], self.waterfall_fig)
@@ -470,3 +470,10 @@ def display_explanation(explanation: Explanation, row: int | None = None, featur
     # The plotly JSON is left out here on purpose: a frontend that ranks it above the widget
     # mimetype would show the static figure instead of the interactive view.
     display(view._repr_mimebundle_(), raw=True)
+
+
+def _label(value: object) -> str:
+    """An index label as people write it: 1137, not np.int64(1137); strings quoted."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)

@@ -60,7 +60,7 @@ def test_row_picker_changes_the_waterfall(reg_expl):
     after = (view.waterfall_fig.data[0].x, view.waterfall_fig.layout.title.text)
     assert before != after
     label = expl.data.index[7]
-    assert f"Row {label!r}" in after[1]
+    assert f"Row {label}:" in after[1]  # the index label as written, not np.int64(...)
     assert str(label) in view.row_label.value
     # the bars add up: base + contributions = the row's prediction
     vals, base, _ = expl.row(7)
