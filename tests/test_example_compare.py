@@ -7,40 +7,16 @@ Regenerate the committed outputs with: .venv/bin/python tests/test_example_compa
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from notebook_helpers import CHECK_KERNEL, EXAMPLES, cell_starting, execute, text_of
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "example_notebooks" / "compare_runs.ipynb"
-CHECK_KERNEL = "import sys; print('KERNEL', sys.executable)"
+NOTEBOOK = EXAMPLES / "compare_runs.ipynb"
+
 WIDGET = "application/vnd.jupyter.widget-view+json"
-
-
-def execute(nb: nbformat.NotebookNode, store: Path) -> nbformat.NotebookNode:
-    os.environ["MLOPS_STORE"] = str(store)  # the kernel inherits it: nothing lands in a real store
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    # no saved widget state (hundreds of kB of widget models): without a kernel the static copy
-    # shows. (store_widget_state=False is not an option: nbclient then fails on Output widgets)
-    nb.metadata.pop("widgets", None)
-    return nb
-
-
-def text_of(cell: nbformat.NotebookNode) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        parts.append(out.get("text", ""))
-        for mime in ("text/plain", "text/html"):
-            parts.append(str(out.get("data", {}).get(mime, "")))
-    return "\n".join(parts)
-
-
-def cell_starting(code: list, prefix: str) -> nbformat.NotebookNode:
-    return next(c for c in code if c.source.startswith(prefix))
 
 
 def bundle_of(cell: nbformat.NotebookNode) -> dict:

@@ -12,36 +12,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from notebook_helpers import CHECK_KERNEL, EXAMPLES, cell_starting, execute, text_of
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "example_notebooks" / "drift.ipynb"
-CHECK_KERNEL = "import sys; print('KERNEL', sys.executable)"
-
-
-def execute(nb: nbformat.NotebookNode, store: Path) -> nbformat.NotebookNode:
-    os.environ["MLOPS_STORE"] = str(store)  # the kernel inherits it: nothing lands in a real store
-    # jupyter_client starts the "python3" kernel with this interpreter (sys.executable), the .venv's
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    # No widget state in the saved file, as JupyterLab saves by default: nbconvert and GitHub
-    # then show the static text/html fallback instead of widgets they cannot run.
-    nb.metadata.pop("widgets", None)
-    return nb
-
-
-def text_of(cell: nbformat.NotebookNode) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        parts.append(out.get("text", ""))
-        for mime in ("text/plain", "text/html"):
-            parts.append(str(out.get("data", {}).get(mime, "")))
-    return "\n".join(parts)
-
-
-def cell_starting(code: list, prefix: str) -> nbformat.NotebookNode:
-    return next(c for c in code if c.source.startswith(prefix))
-
-
+NOTEBOOK = EXAMPLES / "drift.ipynb"
 @pytest.mark.slow
 def test_drift_notebook_runs_and_finds_the_shifted_columns(tmp_path):
     nb = nbformat.read(NOTEBOOK, as_version=4)

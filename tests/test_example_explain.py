@@ -7,25 +7,13 @@ viewers show each output's static text/html fallback.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from notebook_helpers import CHECK_KERNEL, EXAMPLES, text_of
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "example_notebooks" / "explain.ipynb"
-CHECK_KERNEL = "import sys; print('KERNEL', sys.executable)"
-
-
-def text_of(cell: nbformat.NotebookNode) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        parts.append(out.get("text", ""))
-        for mime in ("text/plain", "text/html"):
-            parts.append(str(out.get("data", {}).get(mime, "")))
-    return "\n".join(parts)
-
-
+NOTEBOOK = EXAMPLES / "explain.ipynb"
 @pytest.mark.slow
 def test_explain_notebook_runs_and_shows_explanations(tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_STORE", str(tmp_path / "store"))  # inherited by the kernel
