@@ -512,33 +512,15 @@ def _kind(series: pd.Series) -> str:
     # The data layer's kinds, plus "timedelta", which drift compares as numbers.
     if pd.api.types.is_timedelta64_dtype(series.dtype):
         return "timedelta"
-    try:
-        from mlops_jupyter.data.schema import column_kind
-    except ImportError:  # pragma: no cover - the data layer ships with the package
-        kind = _fallback_kind(series)
-    else:
-        kind = column_kind(series)
+    from ..data.schema import column_kind
+
+    kind = column_kind(series)
     if kind == "other" and series.dtype == object:
         # numbers held in an object column (e.g. read from JSON, Decimals) are still numbers
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
             return "numeric"
     return kind
-
-
-def _fallback_kind(series: pd.Series) -> str:
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
-        return "numeric"
-    if pd.api.types.is_string_dtype(dtype):
-        return "string"
-    return "other"
 
 
 def _not_tested(name: str, kind: str, reason: str, **extra: Any) -> dict[str, Any]:
