@@ -38,6 +38,8 @@ from mlops_jupyter.analysis.compare import (
 )
 from mlops_jupyter.views.runs_table import RunsTable, runs_table_html
 
+from .frontend import in_kernel
+
 __all__ = [
     "CompareView", "bars_figure", "comparison_html", "comparison_mimebundle", "curves_figure",
     "display_comparison", "parcoords_figure",
@@ -406,15 +408,6 @@ def comparison_mimebundle(comparison: Comparison, *, include_plotly: bool = Fals
 # --------------------------------------------------------------------------- widget
 
 
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
 def _widget_base():
     import ipywidgets
 
@@ -572,7 +565,7 @@ class CompareView(_widget_base()):  # type: ignore[misc]
         self.notes[name] = note or ""
         self.note_html[name].value = (f'<div style="color:#555;font-size:12px">{html.escape(note)}</div>'
                                       if note else "")
-        if not _in_kernel():
+        if not in_kernel():
             return  # outside a kernel an Output widget would print the bundle to stdout
         out = self.outputs[name]
         out.clear_output(wait=True)

@@ -24,6 +24,8 @@ import pandas as pd
 
 from mlops_jupyter.analysis.drift import ColumnDrift, DriftReport, Histogram, describe_column
 
+from .frontend import in_kernel
+
 __all__ = [
     "DriftReportWidget",
     "display_drift_report",
@@ -355,20 +357,11 @@ class DriftReportWidget(_widget_base()):  # type: ignore[misc]
         self.details.value = (f'<span style="font-size:12px">{html.escape(describe_column(c))}'
                               + (f"; notes: {html.escape('; '.join(c.notes))}" if c.notes else "")
                               + "</span>")
-        if not _in_kernel():
+        if not in_kernel():
             return  # outside a kernel an Output widget would print the bundle to stdout
         self.output.clear_output(wait=True)
         with self.output:
             display(_figure_bundle(self.figure), raw=True)
-
-
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def _table_only_html(report: DriftReport) -> str:
