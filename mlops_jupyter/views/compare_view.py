@@ -38,7 +38,7 @@ from mlops_jupyter.analysis.compare import (
 )
 from mlops_jupyter.views.runs_table import RunsTable, runs_table_html
 
-from .frontend import in_kernel
+from .widget_output import show_in
 
 __all__ = [
     "CompareView", "bars_figure", "comparison_html", "comparison_mimebundle", "curves_figure",
@@ -559,19 +559,13 @@ class CompareView(_widget_base()):  # type: ignore[misc]
 
     # -- drawing ---------------------------------------------------------------------------
     def _show(self, name: str, spec: dict[str, Any] | None, note: str | None) -> None:
-        from IPython.display import display
 
         self.figures[name] = spec
         self.notes[name] = note or ""
         self.note_html[name].value = (f'<div style="color:#555;font-size:12px">{html.escape(note)}</div>'
                                       if note else "")
-        if not in_kernel():
-            return  # outside a kernel an Output widget would print the bundle to stdout
-        out = self.outputs[name]
-        out.clear_output(wait=True)
-        if spec is not None:
-            with out:
-                display({PLOTLY_MIME: spec, "text/plain": f"<{name} figure>"}, raw=True)
+        show_in(self.outputs[name], None if spec is None else
+                {PLOTLY_MIME: spec, "text/plain": f"<{name} figure>"})
 
     def _update_best(self) -> None:
         frame = self.table.filtered if self.table.error is None else self.comparison.runs

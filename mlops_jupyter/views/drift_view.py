@@ -24,7 +24,7 @@ import pandas as pd
 
 from mlops_jupyter.analysis.drift import ColumnDrift, DriftReport, Histogram, describe_column
 
-from .frontend import in_kernel
+from .widget_output import show_in
 
 __all__ = [
     "DriftReportWidget",
@@ -350,18 +350,13 @@ class DriftReportWidget(_widget_base()):  # type: ignore[misc]
             self._show(change["new"])
 
     def _show(self, column: str) -> None:
-        from IPython.display import display
 
         c = self.report.column(column)
         self.figure = drift_figure(self.report, column)
         self.details.value = (f'<span style="font-size:12px">{html.escape(describe_column(c))}'
                               + (f"; notes: {html.escape('; '.join(c.notes))}" if c.notes else "")
                               + "</span>")
-        if not in_kernel():
-            return  # outside a kernel an Output widget would print the bundle to stdout
-        self.output.clear_output(wait=True)
-        with self.output:
-            display(_figure_bundle(self.figure), raw=True)
+        show_in(self.output, _figure_bundle(self.figure))
 
 
 def _table_only_html(report: DriftReport) -> str:

@@ -20,6 +20,8 @@ import plotly.graph_objects as go
 
 from mlops_jupyter.analysis.explain import Explanation
 
+from .widget_output import show_in
+
 __all__ = [
     "ExplanationView",
     "beeswarm_figure",
@@ -413,11 +415,7 @@ class ExplanationView:
     # -- rendering
     @staticmethod
     def _show(out: Any, fig: go.Figure) -> None:
-        from IPython.display import display
-
-        out.clear_output(wait=True)
-        with out:
-            display(_figure_bundle(fig), raw=True)
+        show_in(out, _figure_bundle(fig))
 
     def _render_all(self) -> None:
         self.header.value = static_html(self.expl, row=self.row_picker.value).split("<h4", 1)[0] + "</div>"

@@ -52,6 +52,9 @@ def test_picking_a_column_redraws_the_figure_for_that_column():
     assert [t.name for t in fig.data] == ["reference", "current"]
     np.testing.assert_allclose(fig.data[1].y, np.array(city.current) / sum(city.current))
     assert "city" in fig.layout.title.text
+    # what the front end draws: the Output widget holds exactly this figure
+    (shown,) = widget.output.outputs
+    assert "city" in shown["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]
     assert "Lille" in widget.table.value or "Lille" in widget.details.value or "unseen" in widget.details.value
 
     widget.picker.value = "age"
