@@ -14,6 +14,8 @@ from nbclient import NotebookClient
 from notebook_helpers import CHECK_KERNEL, EXAMPLES, text_of
 
 NOTEBOOK = EXAMPLES / "explain.ipynb"
+
+
 @pytest.mark.slow
 def test_explain_notebook_runs_and_shows_explanations(tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_STORE", str(tmp_path / "store"))  # inherited by the kernel
