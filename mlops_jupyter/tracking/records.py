@@ -68,7 +68,7 @@ class RunRecord:
     def load_model(self, name: str | None = None, trusted: list[str] | None = None) -> Any:
         from .models import load_model
 
-        return self._store and load_model(self._store, self.id, name, trusted)
+        return load_model(self._store, self.id, name, trusted)
 
     def load_input(self, role: str = "train"):
         from .snapshots import load_snapshot_frame

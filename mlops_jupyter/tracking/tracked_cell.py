@@ -22,7 +22,7 @@ from .autolog import FitCapture, estimator_params, search_candidates
 from .cell_analysis import cell_names, literal_assignments, looks_like_metric
 from .code_slice import CellExecution, compute_code_slice
 from .notebook import current_cell_id, notebook_path
-from .run import FAILED, FINISHED, KILLED, Run
+from .run import FAILED, FINISHED, KILLED, Run, new_run_id
 
 
 @dataclass
@@ -341,7 +341,7 @@ class TrackedCell:
         store = run.store
         now = time.time()
         for i, candidate in enumerate(candidates):
-            child_id = __import__("uuid").uuid4().hex
+            child_id = new_run_id()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 child_params = normalize_params(
