@@ -27,11 +27,12 @@ __all__ = [
 _store_spec: str | None = None
 
 
-def set_store(spec: str | os.PathLike[str] | None) -> Store:
-    """Use the store at ``spec`` (a folder or SQLAlchemy URL) for this process; None resets."""
+def set_store(spec: str | os.PathLike[str] | None) -> Store | None:
+    """Use the store at ``spec`` (a folder or SQLAlchemy URL) for this process, opening it
+    now so a wrong URL fails here; ``None`` goes back to ``MLOPS_STORE`` / the nearest ``.mlops``."""
     global _store_spec
     _store_spec = None if spec is None else os.fspath(spec)
-    return get_store()
+    return get_store() if spec is not None else None
 
 
 def get_store() -> Store:
