@@ -78,14 +78,21 @@ def test_drift_and_explain_magics(trained_run):
     assert shell.user_ns["expl"].n_rows_explained == 50
 
 
-def test_explain_magic_row_shows_that_row(trained_run, capsys):
+def test_explain_magic_row_shows_that_row(trained_run, monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
 
+    from mlops_jupyter.views import explain_view
+
+    shown = {}
+    monkeypatch.setattr(explain_view, "display_explanation",
+                        lambda expl, row=None, **kw: shown.update(expl=expl, row=row))
     _, X, model = trained_run
     shell = InteractiveShell.instance()
     shell.run_cell("%load_ext mlops_jupyter")
     shell.user_ns.update(model=model, frame=X.set_index(X.index + 1000))
     result = shell.run_cell("%explain model frame --row 1437 --max-rows 40")
     assert result.error_in_exec is None
-    out = capsys.readouterr().out
-    assert "1437" in out  # the waterfall's row is the one asked for, though X was sampled
+    expl = shown["expl"]
+    assert expl.n_rows_explained == 40
+    # X was sampled, yet the asked-for row is among the explained ones and is the one shown
+    assert expl.data.index[shown["row"]] == 1437
