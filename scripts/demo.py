@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
+    """``--save`` writes the executed notebook back (so GitHub shows its outputs)."""
     notebook_path = REPO / "example_notebooks" / "quickstart.ipynb"
     with tempfile.TemporaryDirectory(prefix="mlops-demo-") as tmp:
         store = Path(tmp) / ".mlops"
@@ -26,6 +27,10 @@ def main() -> int:
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": tmp}}).execute()
         print(f"done in {time.perf_counter() - started:.1f}s\n")
+        if "--save" in sys.argv:
+            nb.metadata.pop("widgets", None)
+            nbformat.write(nb, notebook_path)
+            print(f"saved the outputs to {notebook_path.relative_to(REPO)}")
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
