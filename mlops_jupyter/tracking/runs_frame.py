@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-try:  # pandas is imported lazily elsewhere, but a DataFrame subclass needs it here
-    import pandas as _pd
-except ImportError:  # pragma: no cover
-    _pd = None
+# pandas is imported lazily elsewhere; this module is only imported once runs are listed.
+import pandas as _pd
 
 
 class RunsFrame(_pd.DataFrame):

@@ -138,8 +138,6 @@ def test_logging_after_the_cell_does_not_leak_into_its_run(shell):
 
 
 def test_rerun_with_different_code_warns_about_reproducibility(shell):
-    from IPython.core.interactiveshell import ExecutionInfo  # noqa: F401 - cell ids exist
-
     shell.run_cell("base_value = 10\nother = 1", store_history=True, cell_id="cell-A")
     shell.run_cell("other = 2", store_history=True, cell_id="cell-A")  # edited: no base_value
     run(shell, "%%track uses-stale\nresult_value = base_value * 2")
