@@ -1,24 +1,39 @@
 """Saving and loading fitted models with skops (no pickle: loading cannot run arbitrary code).
 
-Trust policy: skops refuses to load any type it does not know unless told to trust it.
-On load we read the types a model needs and trust those whose module belongs to a package
-on ``TRUSTED_MODULE_PREFIXES`` (scikit-learn, NumPy, SciPy and the gradient-boosting
-libraries). Anything else must be passed explicitly as ``trusted=``.
+Trust policy. A skops file is a tree of nodes; each names an object by module and name and
+says how it is built. skops refuses any name outside its default trust list (primitive and
+container types, NumPy arrays and dtypes, NumPy/SciPy ufuncs, public scikit-learn
+estimators...) unless told to trust it. On top of that default we trust automatically only a
+*class* that
+
+- lives in scikit-learn, NumPy or SciPy (``AUTO_TRUSTED_PACKAGES``),
+- is built in the file the way skops builds an estimator: ``cls.__new__`` then its state
+  (``SAFE_LOADERS``), never called with arguments the file chooses (``numpy.memmap(path,
+  mode="w+")`` would write any file),
+- has no finalizer (``__del__`` runs on attributes from the file; NumPy's ``DataSource``
+  deletes a folder it names).
+
+Never trusted automatically: functions, methods, ``functools.partial``, ``builtins`` and
+``collections`` callables, classes used as values (a function is later called by the model
+with arguments the file controls, e.g. ``FunctionTransformer(kw_args=...)``, and NumPy has
+``numpy.load(allow_pickle=True)``). Everything else is refused with
+:class:`UntrustedTypesError` listing the names; the user may pass them as ``trusted=``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MlopsError
+from ..errors import MlopsError, UntrustedTypesError
 
 if TYPE_CHECKING:
     from ..store import Store
     from .run import Run
 
-TRUSTED_MODULE_PREFIXES = (
-    "sklearn.", "numpy.", "scipy.", "builtins.", "collections.", "xgboost.", "lightgbm.",
-)
+AUTO_TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
+# skops loaders that build an object as ``cls.__new__(cls)`` + its saved state (ObjectNode), or
+# call a constructor skops fixes itself (TreeNode always builds sklearn's Tree).
+SAFE_LOADERS = frozenset({"ObjectNode", "TreeNode"})
 
 
 def _class_path(obj: Any) -> str:
@@ -78,6 +93,54 @@ def log_model(run: Run, estimator: Any, name: str, X_example: Any = None) -> str
     return run.store.add_artifact(run.id, name, "model", data, meta).blob_hash
 
 
+def _nodes_by_name(data: bytes) -> dict[str, set[str]]:
+    """``module.name`` -> the skops loaders that build it, read from the file's schema."""
+    import io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        schema = json.loads(zf.read("schema.json"))
+    found: dict[str, set[str]] = {}
+    stack: list[Any] = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            loader, module, name = item.get("__loader__"), item.get("__module__"), item.get("__class__")
+            if isinstance(loader, str) and isinstance(module, str) and isinstance(name, str):
+                found.setdefault(f"{module}.{name}", set()).add(loader)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _is_safe_class(path: str) -> bool:
+    """``path`` names a class of a trusted package that has no finalizer."""
+    import importlib
+
+    module, _, name = path.rpartition(".")
+    parts = module.split(".")
+    if parts[0] not in AUTO_TRUSTED_PACKAGES or not all(p.isidentifier() for p in [*parts, name]):
+        return False
+    try:  # importing a module of an installed trusted package runs nothing from the file
+        obj = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return False
+    if not isinstance(obj, type):
+        return False
+    return not any("__del__" in vars(klass) for klass in obj.__mro__ if klass is not object)
+
+
+def auto_trusted(data: bytes, needed: list[str]) -> set[str]:
+    """The names among ``needed`` (skops' untrusted types) that the trust policy accepts."""
+    loaders = _nodes_by_name(data)
+    return {
+        path for path in needed
+        if path in loaders and loaders[path] <= SAFE_LOADERS and _is_safe_class(path)
+    }
+
+
 def load_model(store: Store, run_id: str, name: str | None = None,
                trusted: list[str] | None = None) -> Any:
     import skops.io as sio
@@ -92,13 +155,28 @@ def load_model(store: Store, run_id: str, name: str | None = None,
                 f"run {run_id[:8]} has several models ({', '.join(models)}): pass name="
             )
         name = models[0]
-    row, data = store.artifact(run_id, name)
-    needed = sio.get_untrusted_types(data=data)
-    allowed = set(trusted or ())
-    refused = [t for t in needed if not (t.startswith(TRUSTED_MODULE_PREFIXES) or t in allowed)]
-    if refused:
+    _row, data = store.artifact(run_id, name)
+    try:
+        needed = sio.get_untrusted_types(data=data)
+        automatic = auto_trusted(data, needed)
+    except Exception as exc:  # not a zip, no schema, unknown node: not a skops model file
         raise MlopsError(
-            f"model {name!r} of run {run_id[:8]} needs types outside the trusted packages: "
-            f"{', '.join(refused)}. If you trust them, pass trusted={refused!r}"
+            f"artifact {name!r} of run {run_id[:8]} is not a model file skops can read "
+            f"({type(exc).__name__}: {exc}); load it with mj.get_run(...).artifact_bytes({name!r})"
+        ) from exc
+    allowed = set(trusted or ())
+    refused = sorted(t for t in needed if t not in automatic and t not in allowed)
+    if refused:
+        from skops.io.exceptions import UNTRUSTED_TYPE_REASONS
+
+        notes = "".join(f"\n- {t}: {UNTRUSTED_TYPE_REASONS[t]}"
+                        for t in refused if t in UNTRUSTED_TYPE_REASONS)
+        raise UntrustedTypesError(
+            f"model {name!r} of run {run_id[:8]} needs names outside the trust list: "
+            f"{', '.join(refused)}. Loading it would build or call them with values from the "
+            "file; nothing was loaded. Only if you trust where this file came from, pass "
+            f"trusted={refused!r}.{notes}",
+            refused,
         )
-    return sio.loads(data, trusted=needed)
+    # Only what was checked above: skops audits the tree again against this list.
+    return sio.loads(data, trusted=sorted(automatic | allowed))
