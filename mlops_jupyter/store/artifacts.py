@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
+
+from ..errors import IntegrityError, NotFoundError, StoreError
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -14,12 +19,29 @@ class StoredBlob:
     written: bool  # False when identical bytes were already stored
 
 
+def check_blob_hash(blob_hash: object, what: str = "a blob") -> str:
+    """``blob_hash`` if it is a SHA-256 in hex (64 lowercase digits), else IntegrityError.
+
+    Hashes come from the database, which a team shares: one that is not a hash could name
+    any file (``../../..``), so no path is ever built from it.
+    """
+    if isinstance(blob_hash, str) and _SHA256_HEX.fullmatch(blob_hash):
+        return blob_hash
+    shown = repr(blob_hash) if len(repr(blob_hash)) <= 120 else repr(blob_hash)[:117] + "..."
+    raise IntegrityError(
+        f"{what}: the database gives {shown} as its blob hash, which is not a SHA-256 "
+        "(64 lowercase hex digits); no file was read. The database row was edited or "
+        "damaged: restore the database from a backup"
+    )
+
+
 class ArtifactStore:
     """Blobs addressed by their SHA-256; identical bytes are stored once.
 
     A blob is written under a temporary name and then renamed, so a process killed in the
     middle of a write never leaves a partial blob under a real name (only a stray ``tmp/``
-    file, removed by :meth:`remove_stale_temp_files`).
+    file, removed by :meth:`remove_stale_temp_files`). A write that fails (disk full) removes
+    its temporary file itself. Every read is checked against the hash it was asked for.
     """
 
     def __init__(self, url: str):
@@ -30,36 +52,87 @@ class ArtifactStore:
         self.root = self.root.rstrip("/")
         self.fs.makedirs(self.root, exist_ok=True)
 
-    def _path(self, blob_hash: str) -> str:
+    def _path(self, blob_hash: str, what: str = "a blob") -> str:
+        blob_hash = check_blob_hash(blob_hash, what)
         return f"{self.root}/{blob_hash[:2]}/{blob_hash[2:]}"
 
+    def _stored_size(self, path: str) -> int | None:
+        try:
+            return int(self.fs.size(path))
+        except FileNotFoundError:
+            return None
+
     def put_bytes(self, data: bytes) -> StoredBlob:
+        """Store ``data`` under its SHA-256 unless a file of that name and size is there.
+
+        An existing file is trusted on its size only (reading it back would cost as much as
+        writing): a missing or truncated blob is written again; a same-size damaged one is
+        caught when read (:meth:`get_bytes`).
+        """
         blob_hash = hashlib.sha256(data).hexdigest()
         path = self._path(blob_hash)
-        if self.fs.exists(path):
+        if self._stored_size(path) == len(data):
             return StoredBlob(blob_hash, len(data), written=False)
         tmp_dir = f"{self.root}/tmp"
-        self.fs.makedirs(tmp_dir, exist_ok=True)
         tmp = f"{tmp_dir}/{uuid.uuid4().hex}"
-        with self.fs.open(tmp, "wb") as fh:
-            fh.write(data)
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        self.fs.mv(tmp, path)
+        try:
+            self.fs.makedirs(tmp_dir, exist_ok=True)
+            with self.fs.open(tmp, "wb") as fh:
+                fh.write(data)
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self.fs.mv(tmp, path)
+        except BaseException as exc:
+            self._discard(tmp)
+            if not isinstance(exc, Exception):  # Ctrl-C: cleaned up, re-raised unchanged
+                raise
+            raise StoreError(
+                f"cannot write a blob of {len(data):,} bytes to the artifact store {self.url}: "
+                f"{type(exc).__name__}: {exc}. Nothing was stored; free space or fix the "
+                "permissions of the store, then try again"
+            ) from exc
         return StoredBlob(blob_hash, len(data), written=True)
 
-    def get_bytes(self, blob_hash: str) -> bytes:
-        from ..errors import NotFoundError
+    def _discard(self, tmp: str) -> None:
+        try:
+            self.fs.rm(tmp)
+        except OSError:  # never created, or the store itself is gone
+            pass
 
-        path = self._path(blob_hash)
+    def get_bytes(self, blob_hash: str, *, what: str = "a blob", size: int | None = None,
+                  remedy: str = "restore the artifacts folder from a backup") -> bytes:
+        """The bytes stored as ``blob_hash``, checked against it.
+
+        ``what`` names the owner in errors (``"snapshot 'x' version 2"``), ``size`` is the
+        size the database recorded (to tell a truncated blob), ``remedy`` says what to do.
+        Raises IntegrityError for a bad hash or bytes that do not match it, NotFoundError
+        for a missing file.
+        """
+        path = self._path(blob_hash, what)
         try:
             with self.fs.open(path, "rb") as fh:
                 data = fh.read()
         except FileNotFoundError:
             raise NotFoundError(
-                f"blob {blob_hash[:12]} is missing from the artifact store {self.url}: the "
-                "database refers to it but its file is gone (was the artifacts folder moved?)"
+                f"{what} cannot be read: its blob {blob_hash[:12]} is missing from the artifact "
+                f"store {self.url} (the database refers to {path}, which is gone). {remedy}"
             ) from None
+        if size is not None and len(data) < size:
+            raise IntegrityError(
+                f"{what} cannot be read: its blob {path} in {self.url} is truncated "
+                f"({len(data)} of {size} bytes). {remedy}"
+            )
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != blob_hash:
+            raise IntegrityError(
+                f"{what} cannot be read: its blob {path} in {self.url} was changed on disk "
+                f"after it was stored (SHA-256 {actual[:12]}, expected {blob_hash[:12]}). "
+                f"{remedy}"
+            )
         return data
+
+    def has_blob(self, blob_hash: str, size: int, what: str = "a blob") -> bool:
+        """A file of the right size is stored as ``blob_hash`` (cheap: no read)."""
+        return self._stored_size(self._path(blob_hash, what)) == size
 
     def exists(self, blob_hash: str) -> bool:
         return self.fs.exists(self._path(blob_hash))

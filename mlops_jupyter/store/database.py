@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import NotFoundError, StoreError, StoreVersionError
+from ..errors import InvalidValueError, NotFoundError, StoreError, StoreVersionError
 from . import schema as t
 from .artifacts import ArtifactStore, StoredBlob
 from .location import StoreLocation, resolve_location
@@ -235,9 +235,16 @@ class Store:
 
     def resolve_run_id(self, prefix: str) -> str:
         """Full run id from a unique prefix (as users copy the short id we display)."""
+        if not isinstance(prefix, str) or not prefix.strip():
+            raise InvalidValueError(
+                f"run id {prefix!r} is empty: pass a run id or its first characters "
+                "(mj.runs() lists them)"
+            )
         with self.read() as conn:
+            # autoescape: ``%`` and ``_`` in what the user typed match only themselves
             found = conn.execute(
-                sa.select(t.runs.c.id).where(t.runs.c.id.like(f"{prefix}%")).limit(2)
+                sa.select(t.runs.c.id).where(t.runs.c.id.startswith(prefix, autoescape=True))
+                .limit(2)
             ).scalars().all()
         if not found:
             raise NotFoundError(f"no run with id {prefix!r} in this store (mj.runs() lists them)")
@@ -439,7 +446,11 @@ class Store:
             raise NotFoundError(
                 f"run {run_id[:8]} has no artifact {name!r}; it has: {', '.join(names) or 'none'}"
             )
-        return dict(row), self.artifacts.get_bytes(row["blob_hash"])
+        return dict(row), self.artifacts.get_bytes(
+            row["blob_hash"], what=f"artifact {name!r} of run {run_id[:8]}", size=row["size"],
+            remedy="Restore the artifacts folder from a backup, or log the artifact again "
+                   "in a new run.",
+        )
 
     # -- snapshots -------------------------------------------------------------------------
     def snapshot_by_fingerprint(self, fingerprint: str, name: str | None = None) -> dict | None:
@@ -480,6 +491,27 @@ class Store:
                 f"no snapshot {which}; snapshots in this store: {', '.join(sorted(names)) or 'none'}"
             )
         return dict(row)
+
+    def snapshot_bytes(self, row: Mapping[str, Any]) -> bytes:
+        """The Parquet bytes of a snapshot row, checked against its hash."""
+        return self.artifacts.get_bytes(
+            row["blob_hash"], what=f"snapshot {row['name']!r} version {row['version']}",
+            size=row["size"],
+            remedy=f"Snapshot the same frame again to store it again (mj.snapshot(frame, "
+                   f"{row['name']!r}); delete a changed blob file first), or restore the "
+                   "artifacts folder from a backup.",
+        )
+
+    def replace_snapshot_blob(self, fingerprint: str, old_hash: str, new: StoredBlob) -> None:
+        """Point the snapshots of ``fingerprint`` stored as ``old_hash`` at a re-stored blob
+        (the same frame encoded again, by another Parquet writer version say)."""
+        with self.write() as conn:
+            conn.execute(
+                sa.update(t.snapshots)
+                .where(t.snapshots.c.fingerprint == fingerprint)
+                .where(t.snapshots.c.blob_hash == old_hash)
+                .values(blob_hash=new.blob_hash, size=new.size)
+            )
 
     def snapshot_rows(self) -> list[dict[str, Any]]:
         with self.read() as conn:

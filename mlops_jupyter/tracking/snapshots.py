@@ -69,7 +69,8 @@ def take_snapshot(store: Store, frame: pd.DataFrame | pd.Series, name: str) -> S
     """Store ``frame`` as the next version of ``name`` unless the same content already is.
 
     Unchanged content under the same name returns the existing version and writes nothing;
-    the same content under another name shares its blob (no Parquet written again).
+    the same content under another name shares its blob (no Parquet written again). A blob
+    found missing or shorter than recorded is written again from ``frame``.
     """
     from ..data.fingerprint import fingerprint as fingerprint_of
     from ..data.profile import profile_frame
@@ -80,12 +81,17 @@ def take_snapshot(store: Store, frame: pd.DataFrame | pd.Series, name: str) -> S
     validate_name(name, "snapshot")
     digest = fingerprint_of(frame)
     existing = store.snapshot_by_fingerprint(digest, name)
-    if existing is not None:
-        return Snapshot.from_row(existing)
-    same_content = store.snapshot_by_fingerprint(digest)
+    same_content = existing or store.snapshot_by_fingerprint(digest)
+    if same_content is not None:
+        # The blob may have been deleted or cut short since: store it again, not blindly reuse it.
+        restored = _restore_blob_if_lost(store, frame, same_content)
+        same_content = {**same_content, **restored}
+        written = restored.get("size", 0)
+        if existing is not None:
+            return Snapshot.from_row(same_content, bytes_written=written)
     as_frame = frame.to_frame() if frame.ndim == 1 else frame
     if same_content is not None:
-        blob_hash, size, written = same_content["blob_hash"], same_content["size"], 0
+        blob_hash, size = same_content["blob_hash"], same_content["size"]
         schema_json, profile = same_content["schema"], same_content["profile"]
     else:
         from concurrent.futures import ThreadPoolExecutor
@@ -107,8 +113,22 @@ def take_snapshot(store: Store, frame: pd.DataFrame | pd.Series, name: str) -> S
     return Snapshot.from_row(row, bytes_written=written)
 
 
+def _restore_blob_if_lost(store: Store, frame: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """Store the blob of ``row`` again when its file is gone or cut short; ``{}`` when it is
+    there, else the new ``blob_hash``/``size`` (the same unless the Parquet writer changed)."""
+    from ..data.serialization import frame_to_parquet_bytes
+
+    what = f"snapshot {row['name']!r} version {row['version']}"
+    if store.artifacts.has_blob(row["blob_hash"], row["size"], what):
+        return {}
+    blob = store.artifacts.put_bytes(frame_to_parquet_bytes(frame))
+    if blob.blob_hash != row["blob_hash"]:
+        store.replace_snapshot_blob(row["fingerprint"], row["blob_hash"], blob)
+    return {"blob_hash": blob.blob_hash, "size": blob.size}
+
+
 def load_snapshot_frame(store: Store, name_or_id: str, version: int | None = None):
     from ..data.serialization import frame_from_parquet_bytes
 
     row = store.snapshot_row(name_or_id, version)
-    return frame_from_parquet_bytes(store.artifacts.get_bytes(row["blob_hash"]))
+    return frame_from_parquet_bytes(store.snapshot_bytes(row))
