@@ -174,6 +174,10 @@ class Comparison:
 
     def resolve(self, run_id: str) -> str:
         """Full id of a run of this comparison from a unique prefix."""
+        run_id = str(run_id).strip()
+        if not run_id:  # "" is a prefix of every id: it would pick the only run
+            raise KeyError("run id is empty: give a run id of this comparison or its first "
+                           "characters (ids are listed in the table)")
         found = [r for r in self.run_ids if r.startswith(run_id)]
         if len(found) == 1:
             return found[0]

@@ -204,3 +204,13 @@ def test_run_id_prefix_wildcards_are_literal_and_empty_is_an_error(store_spec):
         assert "mj.runs()" in str(info.value)
     assert mj.get_run(run.id[:6]).id == run.id
     assert mj.get_run(run.id).id == run.id
+
+
+def test_empty_run_id_in_a_comparison_is_an_error():
+    with mj.start_run("only") as run:
+        run.log_metric("accuracy", 0.5)
+    comparison = mj.compare([run.id])
+    for empty in ("", " "):
+        with pytest.raises(KeyError, match="run id is empty"):
+            comparison.resolve(empty)
+    assert comparison.resolve(run.id[:5]) == run.id
