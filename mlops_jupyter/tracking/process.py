@@ -12,8 +12,15 @@ def host_name() -> str:
     return socket.gethostname()
 
 
+def _is_pid(pid: object) -> bool:
+    # pids come from the (shared) database: only a positive int is put in a path or os.kill
+    return isinstance(pid, int) and not isinstance(pid, bool) and pid > 0
+
+
 def process_start(pid: int) -> str | None:
     """The kernel's start tick of ``pid`` (Linux), so a reused pid is not taken for the old one."""
+    if not _is_pid(pid):
+        return None
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat = fh.read()
@@ -24,6 +31,9 @@ def process_start(pid: int) -> str | None:
 
 
 def is_alive(pid: int, started: str | None) -> bool:
+    """False only when ``pid`` is known dead; a value that is no pid is never taken for one."""
+    if not _is_pid(pid):
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

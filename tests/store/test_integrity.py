@@ -214,3 +214,14 @@ def test_empty_run_id_in_a_comparison_is_an_error():
         with pytest.raises(KeyError, match="run id is empty"):
             comparison.resolve(empty)
     assert comparison.resolve(run.id[:5]) == run.id
+
+
+def test_pid_that_is_not_a_process_id_in_the_database_is_ignored():
+    # A hand-edited SQLite database can hold any text in the integer pid column: it is never
+    # put into a /proc path or os.kill, and the run is left as it is.
+    run = mj.start_run("live")
+    with mj.get_store().engine.begin() as conn:
+        conn.execute(sa.update(t.runs).values(pid="../../self"))
+    assert mj.get_run(run.id).status == "RUNNING"
+    assert list(mj.runs()["status"]) == ["RUNNING"]
+    run.end()
