@@ -114,19 +114,20 @@ class ArtifactStore:
         except FileNotFoundError:
             raise NotFoundError(
                 f"{what} cannot be read: its blob {blob_hash[:12]} is missing from the artifact "
-                f"store {self.url} (the database refers to {path}, which is gone). {remedy}"
+                f"store {self.url} (the database refers to {path}, which is gone). To repair: "
+                f"{remedy}"
             ) from None
         if size is not None and len(data) < size:
             raise IntegrityError(
                 f"{what} cannot be read: its blob {path} in {self.url} is truncated "
-                f"({len(data)} of {size} bytes). {remedy}"
+                f"({len(data)} of {size} bytes). To repair: {remedy}"
             )
         actual = hashlib.sha256(data).hexdigest()
         if actual != blob_hash:
             raise IntegrityError(
                 f"{what} cannot be read: its blob {path} in {self.url} was changed on disk "
                 f"after it was stored (SHA-256 {actual[:12]}, expected {blob_hash[:12]}). "
-                f"{remedy}"
+                f"To repair: delete that file, then {remedy}"
             )
         return data
 

@@ -448,8 +448,8 @@ class Store:
             )
         return dict(row), self.artifacts.get_bytes(
             row["blob_hash"], what=f"artifact {name!r} of run {run_id[:8]}", size=row["size"],
-            remedy="Restore the artifacts folder from a backup, or log the artifact again "
-                   "in a new run.",
+            remedy="log the artifact again in a new run, or restore the artifacts folder from "
+                   "a backup",
         )
 
     # -- snapshots -------------------------------------------------------------------------
@@ -497,9 +497,9 @@ class Store:
         return self.artifacts.get_bytes(
             row["blob_hash"], what=f"snapshot {row['name']!r} version {row['version']}",
             size=row["size"],
-            remedy=f"Snapshot the same frame again to store it again (mj.snapshot(frame, "
-                   f"{row['name']!r}); delete a changed blob file first), or restore the "
-                   "artifacts folder from a backup.",
+            remedy=f"snapshot the same frame again (mj.snapshot(frame, {row['name']!r})), "
+                   "which stores a missing or cut-short blob again, or restore the artifacts "
+                   "folder from a backup",
         )
 
     def replace_snapshot_blob(self, fingerprint: str, old_hash: str, new: StoredBlob) -> None:

@@ -76,7 +76,11 @@ def test_snapshot_blob_with_a_flipped_byte_is_an_integrity_error(store_spec):
         mj.load_snapshot("customers")
     message = str(info.value)
     assert "snapshot 'customers' version 1" in message
-    assert "changed" in message and "backup" in message
+    assert "changed" in message and "backup" in message and path in message
+    # the repair the message gives works
+    os.remove(path)
+    mj.snapshot(df, "customers")
+    pd.testing.assert_frame_equal(mj.load_snapshot("customers"), df)
 
 
 def test_snapshot_blob_replaced_by_another_valid_parquet_is_an_integrity_error():
