@@ -35,6 +35,30 @@ def check_blob_hash(blob_hash: object, what: str = "a blob") -> str:
     )
 
 
+# A temporary file older than this belongs to a dead writer (a day covers the slowest upload).
+STALE_TEMP_AGE = 24 * 3600.0
+
+
+def _modified(entry: dict) -> float:
+    """Last-modified time of an ``fs.ls(detail=True)`` entry, in epoch seconds (local files
+    report ``mtime``, object stores ``LastModified``/``updated``); unknown -> now (kept)."""
+    import datetime as dt
+    import time
+
+    for key in ("mtime", "LastModified", "updated", "last_modified", "created"):
+        value = entry.get(key)
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, dt.datetime):
+            return value.timestamp()
+        if isinstance(value, str):
+            try:
+                return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    return time.time()
+
+
 class ArtifactStore:
     """Blobs addressed by their SHA-256; identical bytes are stored once.
 
@@ -51,6 +75,7 @@ class ArtifactStore:
         self.fs, self.root = fsspec.core.url_to_fs(url)
         self.root = self.root.rstrip("/")
         self.fs.makedirs(self.root, exist_ok=True)
+        self._swept = False
 
     def _path(self, blob_hash: str, what: str = "a blob") -> str:
         blob_hash = check_blob_hash(blob_hash, what)
@@ -73,6 +98,14 @@ class ArtifactStore:
         path = self._path(blob_hash)
         if self._stored_size(path) == len(data):
             return StoredBlob(blob_hash, len(data), written=False)
+        if not self._swept:
+            # A writer killed mid-write (SIGKILL, power loss) leaves its temp file behind:
+            # sweep old ones once per process, never files young enough to be in progress.
+            self._swept = True
+            try:
+                self.remove_stale_temp_files(older_than=STALE_TEMP_AGE)
+            except OSError:
+                pass
         tmp_dir = f"{self.root}/tmp"
         tmp = f"{tmp_dir}/{uuid.uuid4().hex}"
         try:
@@ -138,12 +171,29 @@ class ArtifactStore:
     def exists(self, blob_hash: str) -> bool:
         return self.fs.exists(self._path(blob_hash))
 
-    def remove_stale_temp_files(self) -> int:
-        """Delete leftovers of interrupted writes; returns how many were removed."""
+    def remove_stale_temp_files(self, older_than: float = 0.0) -> int:
+        """Delete leftovers of interrupted writes last modified more than ``older_than``
+        seconds ago; returns how many were removed.
+
+        ``older_than=0`` removes every temporary file: only safe when no other process is
+        writing to this store. The store calls it itself with :data:`STALE_TEMP_AGE` on its
+        first write, which no live writer reaches.
+        """
+        import time
+
         tmp_dir = f"{self.root}/tmp"
-        if not self.fs.exists(tmp_dir):
+        try:
+            entries = self.fs.ls(tmp_dir, detail=True)
+        except FileNotFoundError:
             return 0
-        stale = self.fs.ls(tmp_dir, detail=False)
-        for path in stale:
-            self.fs.rm(path)
-        return len(stale)
+        cutoff = time.time() - older_than
+        removed = 0
+        for entry in entries:
+            if older_than > 0 and _modified(entry) > cutoff:
+                continue  # possibly another process's write in progress
+            try:
+                self.fs.rm(entry["name"])
+                removed += 1
+            except FileNotFoundError:  # another process cleaned it first
+                pass
+        return removed

@@ -229,3 +229,30 @@ def test_pid_that_is_not_a_process_id_in_the_database_is_ignored():
     assert mj.get_run(run.id).status == "RUNNING"
     assert list(mj.runs()["status"]) == ["RUNNING"]
     run.end()
+
+
+def test_leftovers_of_a_killed_writer_are_swept_by_a_later_write_but_fresh_ones_are_kept(tmp_path):
+    # What SIGKILL in the middle of a blob write leaves behind (tests/tracking/test_faults.py
+    # kills a real writer); here the files are made directly so their age can be set.
+    mj.snapshot(_frame(0), "first")  # creates the store and its tmp/ folder
+    store = mj.get_store().artifacts
+    tmp_dir = f"{store.root}/tmp"
+    os.makedirs(tmp_dir, exist_ok=True)
+    old, fresh = os.path.join(tmp_dir, "old"), os.path.join(tmp_dir, "fresh")
+    for path in (old, fresh):
+        with open(path, "wb") as fh:
+            fh.write(b"partial blob")
+    two_days_ago = os.path.getmtime(old) - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+
+    mj.set_store(None)  # a new process: its first write sweeps
+    from mlops_jupyter.store import database
+
+    for opened in database._open_stores.values():
+        opened.close()
+    database._open_stores.clear()
+    mj.snapshot(_frame(1), "second")
+
+    assert not os.path.exists(old), "a two-day-old temp file of a dead writer was kept"
+    assert os.path.exists(fresh), "a temp file young enough to be another writer's was removed"
+    pd.testing.assert_frame_equal(mj.load_snapshot("first"), _frame(0))
