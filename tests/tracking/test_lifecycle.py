@@ -1,0 +1,125 @@
+"""The run lifecycle: a run that cannot be ended never hides the user's exception, and never
+stays the active run (so the next run is not its child)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import mlops_jupyter as mj
+from mlops_jupyter.errors import StoreError
+from mlops_jupyter.store.database import Store
+
+
+def _notes(exc: BaseException) -> str:
+    return "\n".join(getattr(exc, "__notes__", []))
+
+
+@pytest.fixture
+def failing_end(monkeypatch):
+    """Every attempt to end a run fails in the store (a locked or closed database)."""
+
+    def update_run(self, run_id, **fields):
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(Store, "update_run", update_run)
+
+
+def test_unstorable_exception_text_still_reaches_the_user(store_spec):
+    # A lone surrogate cannot be encoded for SQLite, a NUL byte not stored by PostgreSQL.
+    mj.set_store(store_spec)
+    text = "bad \ud800 value \x00 here"
+    user_error = ValueError(text)
+    with pytest.raises(ValueError) as info:
+        with mj.start_run("weird-text"):
+            raise user_error
+    assert info.value is user_error
+    assert mj.active_run() is None
+    record = mj.get_run(mj.runs(filter="name == 'weird-text'").run_id[0])
+    assert record.status == "FAILED" and "ValueError: bad" in record.error
+    with mj.start_run("next") as after:
+        pass
+    assert after.parent_id is None, "the next run must not become a child of the broken one"
+
+
+def test_store_failure_at_end_is_a_note_on_the_users_exception(failing_end):
+    user_error = KeyError("the user's own")
+    with pytest.raises(KeyError) as info:
+        with mj.start_run("doomed") as run:
+            raise user_error
+    assert info.value is user_error, "the user's exception, not the store's"
+    note = _notes(info.value)
+    assert "doomed" in note and run.id[:8] in note and "database is locked" in note
+    assert mj.active_run() is None
+
+
+def test_store_failure_at_end_of_a_clean_block_is_a_store_error(failing_end):
+    with pytest.raises(StoreError) as info:
+        with mj.start_run("unsaved") as run:
+            run.log_metric("x", 1.0)
+    message = str(info.value)
+    assert "unsaved" in message and "database is locked" in message
+    assert "RUNNING" in message and "run.end()" in message, "says where it stands and what to do"
+    assert mj.active_run() is None
+
+
+def test_a_run_that_failed_to_end_can_be_ended_later(monkeypatch):
+    calls = []
+    original = Store.update_run
+
+    def flaky(self, run_id, **fields):
+        calls.append(fields["status"])
+        if len(calls) <= 2:  # the end and its retry with the essentials
+            raise StoreError("database is locked")
+        return original(self, run_id, **fields)
+
+    monkeypatch.setattr(Store, "update_run", flaky)
+    run = mj.start_run("retry")
+    with pytest.raises(StoreError):
+        run.end()
+    assert run.status == "RUNNING", "memory agrees with the store: the run was not ended"
+    run.end()
+    assert mj.get_run(run.id).status == "FINISHED"
+
+
+@pytest.fixture(scope="module")
+def shell():
+    sh = InteractiveShell.instance()
+    sh.run_cell("%load_ext mlops_jupyter", store_history=True)
+    return sh
+
+
+def test_track_cell_keeps_the_users_exception_when_the_store_fails(shell, failing_end):
+    stdout = sys.stdout
+    result = shell.run_cell("%%track -q broken-store\nboom = ValueError('mine')\nraise boom",
+                            store_history=True)
+    assert result.error_in_exec is shell.user_ns["boom"]
+    assert "broken-store" in _notes(result.error_in_exec)
+    assert mj.active_run() is None
+    assert sys.stdout is stdout, "the cell's output capture was undone"
+    import sklearn.base
+
+    assert not hasattr(sklearn.base.BaseEstimator.__dict__.get("fit"), "__mlops_wrapped__")
+
+
+def test_track_cell_that_ran_but_could_not_be_stored_says_so(shell, failing_end):
+    result = shell.run_cell("%%track -q unsaved-cell\nvalue_from_cell = 5", store_history=True)
+    assert shell.user_ns["value_from_cell"] == 5
+    assert isinstance(result.error_in_exec, StoreError)
+    assert "unsaved-cell" in str(result.error_in_exec)
+    assert mj.active_run() is None
+
+
+def test_track_cell_after_a_store_failure_is_not_a_child(shell, monkeypatch):
+    def update_run(self, run_id, **fields):
+        raise StoreError("disk I/O error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "update_run", update_run)
+        shell.run_cell("%%track -q first\nraise RuntimeError('x')", store_history=True)
+    shell.run_cell("%%track -q second\ny = 1", store_history=True)
+    frame = mj.runs(filter="name == 'second'")
+    assert frame.run_id.size == 1
+    assert mj.get_run(frame.run_id[0]).parent_run_id is None
