@@ -123,3 +123,105 @@ def test_track_cell_after_a_store_failure_is_not_a_child(shell, monkeypatch):
     frame = mj.runs(filter="name == 'second'")
     assert frame.run_id.size == 1
     assert mj.get_run(frame.run_id[0]).parent_run_id is None
+
+
+# -- the active run: per thread, per asyncio task ------------------------------------------------
+def test_two_threads_each_in_their_own_run_log_only_into_it():
+    import threading
+
+    barrier = threading.Barrier(2)
+    runs = {}
+
+    def work(tag: str) -> None:
+        with mj.start_run(f"thread-{tag}") as run:
+            runs[tag] = run
+            barrier.wait()  # both runs are open before either logs
+            for i in range(20):
+                mj.log_metric(f"m_{tag}", float(i))
+            barrier.wait()
+
+    threads = [threading.Thread(target=work, args=(tag,)) for tag in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for tag, other in (("a", "b"), ("b", "a")):
+        record = mj.get_run(runs[tag].id)
+        assert set(record.metrics) == {f"m_{tag}"}, f"run {tag} got {other}'s metrics"
+        assert record.parent_run_id is None, "a run in another thread is not a parent"
+
+
+def test_two_asyncio_tasks_each_in_their_own_run_log_only_into_it():
+    import asyncio
+
+    async def work(tag: str):
+        with mj.start_run(f"task-{tag}") as run:
+            for i in range(5):
+                mj.log_metric(f"m_{tag}", float(i))
+                await asyncio.sleep(0.001)  # the other task runs here
+                assert mj.active_run() is run
+        return run
+
+    async def main():
+        return await asyncio.gather(work("a"), work("b"))
+
+    run_a, run_b = asyncio.run(main())
+    assert set(mj.get_run(run_a.id).metrics) == {"m_a"}
+    assert set(mj.get_run(run_b.id).metrics) == {"m_b"}
+    assert run_a.parent_id is None and run_b.parent_id is None
+
+
+def test_tasks_started_inside_a_run_log_into_it_and_nest_their_own():
+    import asyncio
+
+    async def child():
+        mj.log_metric("from_child_task", 1.0)
+        with mj.start_run("nested-in-task") as nested:
+            await asyncio.sleep(0)
+        return nested
+
+    async def main():
+        with mj.start_run("outer-async") as outer:
+            nested = await asyncio.create_task(child())
+        return outer, nested
+
+    outer, nested = asyncio.run(main())
+    assert mj.get_run(outer.id).metrics == {"from_child_task": 1.0}
+    assert nested.parent_id == outer.id
+
+
+def test_worker_thread_sees_no_active_run_and_is_told_to_pass_the_run():
+    import threading
+
+    from mlops_jupyter.errors import NoActiveRunError
+
+    errors = []
+    with mj.start_run("main-run") as run:
+        def work():
+            try:
+                mj.log_metric("x", 1.0)
+            except NoActiveRunError as exc:
+                errors.append(exc)
+            run.log_metric("passed", 2.0)  # the documented way
+
+        thread = threading.Thread(target=work, name="worker-1")
+        thread.start()
+        thread.join()
+    assert len(errors) == 1
+    message = str(errors[0])
+    assert "worker-1" in message and "main-run" in message and "MainThread" in message
+    assert "pass the run object" in message.lower()
+    assert mj.get_run(run.id).metrics == {"passed": 2.0}
+
+
+def test_a_run_ended_in_another_thread_is_no_longer_active_here():
+    import threading
+
+    run = mj.start_run("ended-elsewhere")
+    thread = threading.Thread(target=run.end)
+    thread.start()
+    thread.join()
+    assert mj.active_run() is None
+    with mj.start_run("after") as after:
+        pass
+    assert after.parent_id is None
