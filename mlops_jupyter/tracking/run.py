@@ -229,6 +229,9 @@ def start_run(store: Store, *, name: str | None = None, experiment: str = "defau
               tags: Mapping[str, str] | None = None, parent: Run | str | None = None,
               source: Mapping[str, Any] | None = None) -> Run:
     """Create a run and make it the active one; a run started inside another is its child."""
+    from . import exit_status
+
+    exit_status.install()  # a run left open ends with the script's outcome, not FINISHED
     if parent is None:
         parent = active.current()
     run = Run(store, name=name, experiment=experiment, tags=tags, parent=parent, source=source)

@@ -3,7 +3,12 @@ stays the active run (so the next run is not its child)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -225,3 +230,89 @@ def test_a_run_ended_in_another_thread_is_no_longer_active_here():
     with mj.start_run("after") as after:
         pass
     assert after.parent_id is None
+
+
+# -- scripts that start a run without `with` and then end ----------------------------------------
+SCRIPT_HEAD = """
+import sys, threading, time
+import mlops_jupyter as mj
+run = mj.start_run("script")
+run.log_metric("x", 1.0)
+"""
+
+SCRIPT_ENDINGS = {
+    "returns": ("pass", "FINISHED", []),
+    "sys.exit(0)": ("sys.exit(0)", "FINISHED", []),
+    "sys.exit()": ("sys.exit()", "FINISHED", []),
+    "sys.exit(1)": ("sys.exit(1)", "FAILED", ["exit code 1"]),
+    "raise SystemExit(3)": ("raise SystemExit(3)", "FAILED", ["SystemExit(3)"]),
+    "sys.exit in a function": ("def main():\n    sys.exit(5)\nmain()", "FAILED", ["exit code 5"]),
+    "sys.exit('message')": ("sys.exit('bad config')", "FAILED", ["exit code 1", "bad config"]),
+    "uncaught exception": ("def train():\n    raise ValueError('diverged')\ntrain()", "FAILED",
+                           ["Traceback", "in train", "ValueError: diverged"]),
+    "caught sys.exit, then returns": ("try:\n    sys.exit(2)\nexcept SystemExit:\n    pass",
+                                      "FINISHED", []),
+}
+
+
+def _run_script(tmp_path, body: str, **popen) -> subprocess.Popen:
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT_HEAD + body + "\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "MLOPS_STORE": str(tmp_path / "store")}
+    return subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def _script_run(tmp_path):
+    mj.set_store(str(tmp_path / "store"))
+    frame = mj.runs(filter="name == 'script'")
+    assert len(frame) == 1
+    return mj.get_run(frame.run_id[0])
+
+
+@pytest.mark.parametrize("ending", SCRIPT_ENDINGS)
+def test_a_script_that_leaves_its_run_open_stores_how_it_ended(tmp_path, ending):
+    body, status, texts = SCRIPT_ENDINGS[ending]
+    proc = _run_script(tmp_path, body)
+    _, err = proc.communicate(timeout=120)
+    assert "mlops" not in err.lower(), err
+    record = _script_run(tmp_path)
+    assert record.status == status, (record.status, record.error, err)
+    assert record.metrics == {"x": 1.0}
+    for text in texts:
+        assert text in (record.error or ""), (text, record.error)
+    if status == "FINISHED":
+        assert record.error is None
+
+
+def test_ctrl_c_in_a_script_is_killed(tmp_path):
+    ready = tmp_path / "ready"
+    proc = _run_script(tmp_path, f"open({str(ready)!r}, 'w').close()\ntime.sleep(120)")
+    deadline = time.monotonic() + 60
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert "KeyboardInterrupt" in err
+    record = _script_run(tmp_path)
+    assert record.status == "KILLED" and record.error == "KeyboardInterrupt"
+
+
+def test_a_worker_thread_that_dies_fails_its_open_run(tmp_path):
+    body = (
+        "def work():\n"
+        "    mine = mj.start_run('worker-run')\n"
+        "    mine.log_metric('y', 2.0)\n"
+        "    raise RuntimeError('worker broke')\n"
+        "t = threading.Thread(target=work, name='loader')\n"
+        "t.start(); t.join()\n"
+        "assert mj.active_run() is run\n"
+    )
+    proc = _run_script(tmp_path, body)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "worker broke" in err, err
+    assert _script_run(tmp_path).status == "FINISHED"
+    worker = mj.get_run(mj.runs(filter="name == 'worker-run'").run_id[0])
+    assert worker.status == "FAILED"
+    assert "loader" in worker.error and "RuntimeError: worker broke" in worker.error
