@@ -295,7 +295,7 @@ class TrackedCell:
                 self._warnings.append(f"--snapshot {key}: no such variable after the cell")
                 continue
             snap = run.log_input(frame, key, role="input")
-            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
 
         if params:
             run.log_params(params)
@@ -329,14 +329,14 @@ class TrackedCell:
         if isinstance(X, (pd.DataFrame, pd.Series)):
             x_name = _user_var_name(user_ns, call.X) or f"{model_name}.X"
             snap = run.log_input(X, x_name, role="train")
-            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
         y = call.y
         if y is not None and not isinstance(y, (pd.DataFrame, pd.Series)):
             y = _array_to_frame(y, None)
         if isinstance(y, (pd.DataFrame, pd.Series)):
             y_name = _user_var_name(user_ns, call.y) or f"{model_name}.y"
             snap = run.log_input(y, y_name, role="train_target")
-            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
 
         candidates = search_candidates(est)
         if candidates:
@@ -347,10 +347,13 @@ class TrackedCell:
             score = _as_number(getattr(est, "best_score_", None))
             if score is not None:
                 metrics[f"{prefix}best_cv_score"] = score
-            self._record_children(candidates)
+            self._record_children(candidates, model_name, est)
             summary.children += len(candidates)
 
-    def _record_children(self, candidates: list[dict[str, Any]]) -> None:
+    def _record_children(self, candidates: list[dict[str, Any]], search_name: str,
+                         search: Any) -> None:
+        """One child run per candidate, named and tagged with its search (several searches
+        in one cell each keep their own candidates apart)."""
         from .values import normalize_params
 
         run = self.run
@@ -366,11 +369,18 @@ class TrackedCell:
                      for k, v in candidate["params"].items()}
                 )
             store.create_run(
-                {"id": child_id, "name": f"{run.name}/candidate-{i}", "status": FINISHED,
-                 "start_time": now, "end_time": now, "parent_run_id": run.id},
+                {"id": child_id, "name": f"{run.name}/{search_name}/candidate-{i}",
+                 "status": FINISHED, "start_time": now, "end_time": now, "parent_run_id": run.id},
                 run.experiment, params=child_params,
+                tags={"search": search_name, "search.class": type(search).__name__,
+                      "search.candidate": str(i)},
             )
             store.log_metrics(child_id, [(k, v, 0, now) for k, v in candidate["metrics"].items()])
+
+
+def _add_once(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
 
 
 def _array_to_frame(X: Any, estimator: Any):
