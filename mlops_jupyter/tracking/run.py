@@ -177,7 +177,8 @@ class Run:
         except Exception as exc:  # noqa: BLE001 - retried below with the essentials
             # The status matters most: store it without what may have made the write fail
             # (text the database refuses, an environment or git probe that broke).
-            note = f"the run's environment and git state were not stored: {type(exc).__name__}: {exc}"
+            note = ("the run's environment and git state were not stored: "
+                    f"{type(exc).__name__}: {exc}")
             minimal: dict[str, Any] = {
                 "status": status, "end_time": end_time,
                 "warnings": [_storable_text(w) for w in [*self._warnings, note]],

@@ -168,7 +168,7 @@ class TrackedCell:
             if self.options.autolog:
                 if "sklearn" in python_source:
                     try:
-                        import sklearn.base  # noqa: F401 - so fits of classes imported in the cell are seen
+                        import sklearn.base  # noqa: F401 - fits of classes imported in the cell
                     except ImportError:
                         pass
                 self._capture = FitCapture().__enter__()
@@ -236,7 +236,7 @@ class TrackedCell:
             # The run is no longer active; the magic shows this next to the user's own error.
             self.end_error = exc
             summary.warnings.append(str(exc))
-        summary.status = status
+        summary.status = run.status  # RUNNING if the store could not record the end
         summary.duration = time.perf_counter() - self._t0
         self.summary = summary
         return summary
