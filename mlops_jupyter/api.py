@@ -76,6 +76,12 @@ def _current_cell_source() -> dict[str, Any] | None:
 
 
 def active_run() -> Run | None:
+    """The run that module-level logging goes to here, or None.
+
+    It is per thread, and per asyncio task for tasks you create: a worker thread sees none
+    (hand it the run object). In a notebook, a run started in one cell stays active in the
+    next until it ends.
+    """
     return active.current()
 
 

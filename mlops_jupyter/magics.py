@@ -77,6 +77,7 @@ class TrackingMagics(Magics):
         metric-like numbers, fitted models (skops) with their training data snapshot,
         imported package versions and git state. The cell behaves exactly as untracked.
         """
+        from .tracking.run import add_note
         from .tracking.tracked_cell import TrackedCell, TrackOptions
 
         args = parse_argstring(self.track, line)
@@ -106,10 +107,14 @@ class TrackingMagics(Magics):
             display(summary)
         error = result.error_in_exec
         if error is not None:
+            if tracked.end_error is not None:
+                add_note(error, str(tracked.end_error))
             # The cell's traceback was already shown by run_cell; re-raise the same exception
             # (so Run All stops and %debug sees it) without printing it a second time.
             _suppress_next_traceback(error)
             raise error
+        if tracked.end_error is not None:
+            raise tracked.end_error  # the cell ran, but its run is not recorded: say so
 
     @magic_arguments()
     @argument("-e", "--experiment", default=None, help="only this experiment")

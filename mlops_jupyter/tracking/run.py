@@ -6,10 +6,12 @@ import os
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import StoreError
 from . import active
 from .environment import GitProbe, python_environment
 from .process import host_name, process_start
@@ -138,40 +140,99 @@ class Run:
 
     # -- lifecycle -------------------------------------------------------------------------
     def end(self, status: str = FINISHED, error: str | None = None) -> None:
+        """Record the run as ended with ``status`` (and the traceback ``error``).
+
+        The run stops being the active run whatever happens. If the store cannot record the
+        end, a :class:`StoreError` says so and the run stays RUNNING, in memory as in the
+        store, so ``end()`` may be called again once the store is writable.
+        """
         if self.status != RUNNING:
             return
+        end_time = time.time()
+        try:
+            self._store_end(status, end_time, error)
+        except Exception as exc:
+            raise StoreError(
+                f"run {self.name!r} ({self.id[:8]}) could not be marked {status} in the store: "
+                f"{type(exc).__name__}: {exc}. The store still shows it RUNNING and it is no "
+                "longer the active run; call run.end() again once the store is writable (a "
+                "run left RUNNING is marked CRASHED after this process exits)."
+            ) from exc
+        finally:
+            active.pop(self)
         self.status = status
-        self.end_time = time.time()
-        fields: dict[str, Any] = {"status": status, "end_time": self.end_time,
-                                  "environment": python_environment()}
-        if error is not None:
-            fields["error"] = error
-        if self._warnings:
-            fields["warnings"] = self._warnings
-        if self._git is not None:
-            fields["git_commit"], fields["git_dirty"] = self._git.result()
-        self.store.update_run(self.id, **fields)
-        active.pop(self)
+        self.end_time = end_time
+
+    def _store_end(self, status: str, end_time: float, error: str | None) -> None:
+        try:
+            fields: dict[str, Any] = {"status": status, "end_time": end_time,
+                                      "environment": python_environment()}
+            if error is not None:
+                fields["error"] = error
+            if self._warnings:
+                fields["warnings"] = self._warnings
+            if self._git is not None:
+                fields["git_commit"], fields["git_dirty"] = self._git.result()
+            self.store.update_run(self.id, **fields)
+        except Exception as exc:  # noqa: BLE001 - retried below with the essentials
+            # The status matters most: store it without what may have made the write fail
+            # (text the database refuses, an environment or git probe that broke).
+            note = ("the run's environment and git state were not stored: "
+                    f"{type(exc).__name__}: {exc}")
+            minimal: dict[str, Any] = {
+                "status": status, "end_time": end_time,
+                "warnings": [_storable_text(w) for w in [*self._warnings, note]],
+            }
+            if error is not None:
+                minimal["error"] = _storable_text(error)
+            self.store.update_run(self.id, **minimal)
 
     def __enter__(self) -> Run:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.end(FINISHED)
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.end(KILLED, error="KeyboardInterrupt")
-        else:
-            self.end(FAILED, error="".join(traceback.format_exception(exc_type, exc, tb)))
+        if exc is None:
+            self.end(FINISHED)  # nothing else went wrong: a failure to record it is the error
+            return
+        status, text = outcome(exc)
+        try:
+            self.end(status, error=text)
+        except Exception as store_error:  # noqa: BLE001 - the user's exception goes on unchanged
+            add_note(exc, str(store_error))
 
     def __repr__(self) -> str:
         return f"<Run {self.id[:8]} {self.name!r} {self.status}>"
+
+
+def outcome(error: BaseException | None) -> tuple[str, str | None]:
+    """The status and error text of a run that ended with ``error`` (None: it did not fail)."""
+    if error is None:
+        return FINISHED, None
+    if isinstance(error, KeyboardInterrupt):
+        return KILLED, "KeyboardInterrupt"
+    return FAILED, "".join(traceback.format_exception(type(error), error, error.__traceback__))
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """Attach ``note`` to the user's exception (shown under its traceback), or warn on 3.10."""
+    try:
+        error.add_note(note)  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        warnings.warn(note, RuntimeWarning, stacklevel=3)
+
+
+def _storable_text(text: str) -> str:
+    # Lone surrogates (SQLite cannot encode them) and NUL (PostgreSQL refuses it) as escapes.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def start_run(store: Store, *, name: str | None = None, experiment: str = "default",
               tags: Mapping[str, str] | None = None, parent: Run | str | None = None,
               source: Mapping[str, Any] | None = None) -> Run:
     """Create a run and make it the active one; a run started inside another is its child."""
+    from . import exit_status
+
+    exit_status.install()  # a run left open ends with the script's outcome, not FINISHED
     if parent is None:
         parent = active.current()
     run = Run(store, name=name, experiment=experiment, tags=tags, parent=parent, source=source)

@@ -12,17 +12,17 @@ from __future__ import annotations
 import math
 import numbers
 import time
-import traceback
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import StoreError
 from . import active
 from .autolog import FitCapture, estimator_params, search_candidates
 from .cell_analysis import cell_names, literal_assignments, looks_like_metric
 from .code_slice import CellExecution, compute_code_slice
 from .notebook import current_cell_id, notebook_path
-from .run import FAILED, FINISHED, KILLED, Run, new_run_id
+from .run import FINISHED, Run, add_note, new_run_id, outcome
 
 
 @dataclass
@@ -134,6 +134,7 @@ class TrackedCell:
         self.summary: TrackSummary | None = None
         self._capture: FitCapture | None = None
         self._warnings: list[str] = []
+        self.end_error: StoreError | None = None  # the run could not be recorded as ended
 
     def _get_store(self):
         if self._store is None:
@@ -163,20 +164,34 @@ class TrackedCell:
         self.run = start_run(self._get_store(), name=self.options.name,
                              experiment=self.options.experiment, tags=self.options.tags,
                              source=source)
-        if self.options.autolog:
-            if "sklearn" in python_source:
-                try:
-                    import sklearn.base  # noqa: F401 - so fits of classes imported in the cell are seen
-                except ImportError:
-                    pass
-            self._capture = FitCapture().__enter__()
-        import sys
+        try:
+            if self.options.autolog:
+                if "sklearn" in python_source:
+                    try:
+                        import sklearn.base  # noqa: F401 - fits of classes imported in the cell
+                    except ImportError:
+                        pass
+                self._capture = FitCapture().__enter__()
+            import sys
 
-        self._streams = (sys.stdout, sys.stderr)
-        self._tees = (_Tee(sys.stdout), _Tee(sys.stderr))
-        sys.stdout, sys.stderr = self._tees
+            self._streams = (sys.stdout, sys.stderr)
+            self._tees = (_Tee(sys.stdout), _Tee(sys.stderr))
+            sys.stdout, sys.stderr = self._tees
+        except BaseException as exc:
+            # __exit__ is not called when __enter__ fails: undo here, or the run stays active.
+            self._stop_capture()
+            status, text = outcome(exc)
+            try:
+                self.run.end(status, error=text)
+            except Exception as store_error:  # noqa: BLE001
+                add_note(exc, str(store_error))
+            raise
         self._t0 = time.perf_counter()
         return self
+
+    def _stop_capture(self) -> None:
+        if self._capture is not None:
+            self._capture.__exit__(None, None, None)  # idempotent; its fits stay readable
 
     def _restore_streams(self) -> str:
         import sys
@@ -196,9 +211,11 @@ class TrackedCell:
         """Record what the cell did; ``error`` is ``result.error_in_exec``."""
         assert self.run is not None
         output = self._restore_streams()
-        if self._capture is not None:
-            self._capture.__exit__(None, None, None)
         run = self.run
+        try:
+            self._stop_capture()
+        except Exception as exc:  # noqa: BLE001
+            self._warnings.append(f"could not undo the capture of fits: {exc}")
         if output.strip():
             try:
                 run.log_artifact(output.encode("utf-8", "replace"), "output.txt", kind="log")
@@ -212,24 +229,24 @@ class TrackedCell:
         for message in self._warnings:
             run.warn(message)
         summary.warnings = list(self._warnings)
-        if error is None:
-            status, text = FINISHED, None
-        elif isinstance(error, KeyboardInterrupt):
-            status, text = KILLED, "KeyboardInterrupt"
-        else:
-            status = FAILED
-            text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        run.end(status, error=text)
-        summary.status = status
+        status, text = outcome(error)
+        try:
+            run.end(status, error=text)
+        except StoreError as exc:
+            # The run is no longer active; the magic shows this next to the user's own error.
+            self.end_error = exc
+            summary.warnings.append(str(exc))
+        summary.status = run.status  # RUNNING if the store could not record the end
         summary.duration = time.perf_counter() - self._t0
         self.summary = summary
         return summary
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._restore_streams()
+        self._stop_capture()
         # An exception here comes from our own code path (run_cell catches the cell's own).
         if self.run is not None and self.summary is None:
-            self.finish(exc if exc is not None else None)
+            self.finish(exc)
         if self.run is not None:
             active.pop(self.run)
 
@@ -278,7 +295,7 @@ class TrackedCell:
                 self._warnings.append(f"--snapshot {key}: no such variable after the cell")
                 continue
             snap = run.log_input(frame, key, role="input")
-            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
 
         if params:
             run.log_params(params)
@@ -312,14 +329,14 @@ class TrackedCell:
         if isinstance(X, (pd.DataFrame, pd.Series)):
             x_name = _user_var_name(user_ns, call.X) or f"{model_name}.X"
             snap = run.log_input(X, x_name, role="train")
-            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
         y = call.y
         if y is not None and not isinstance(y, (pd.DataFrame, pd.Series)):
             y = _array_to_frame(y, None)
         if isinstance(y, (pd.DataFrame, pd.Series)):
             y_name = _user_var_name(user_ns, call.y) or f"{model_name}.y"
             snap = run.log_input(y, y_name, role="train_target")
-            summary.snapshots.append(f"{snap.name}@v{snap.version}")
+            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
 
         candidates = search_candidates(est)
         if candidates:
@@ -330,10 +347,13 @@ class TrackedCell:
             score = _as_number(getattr(est, "best_score_", None))
             if score is not None:
                 metrics[f"{prefix}best_cv_score"] = score
-            self._record_children(candidates)
+            self._record_children(candidates, model_name, est)
             summary.children += len(candidates)
 
-    def _record_children(self, candidates: list[dict[str, Any]]) -> None:
+    def _record_children(self, candidates: list[dict[str, Any]], search_name: str,
+                         search: Any) -> None:
+        """One child run per candidate, named and tagged with its search (several searches
+        in one cell each keep their own candidates apart)."""
         from .values import normalize_params
 
         run = self.run
@@ -349,11 +369,18 @@ class TrackedCell:
                      for k, v in candidate["params"].items()}
                 )
             store.create_run(
-                {"id": child_id, "name": f"{run.name}/candidate-{i}", "status": FINISHED,
-                 "start_time": now, "end_time": now, "parent_run_id": run.id},
+                {"id": child_id, "name": f"{run.name}/{search_name}/candidate-{i}",
+                 "status": FINISHED, "start_time": now, "end_time": now, "parent_run_id": run.id},
                 run.experiment, params=child_params,
+                tags={"search": search_name, "search.class": type(search).__name__,
+                      "search.candidate": str(i)},
             )
             store.log_metrics(child_id, [(k, v, 0, now) for k, v in candidate["metrics"].items()])
+
+
+def _add_once(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
 
 
 def _array_to_frame(X: Any, estimator: Any):

@@ -54,3 +54,38 @@ def test_cell_id_notebook_path_and_error_status_reach_the_run(kernel, tmp_path):
     assert [c["cell_id"] for c in good.code_slice["cells"]] == ["c1"]
     bad_run = mj.get_run(frame.run_id[1])
     assert bad_run.status == "FAILED" and "RuntimeError: nope" in bad_run.error
+
+
+def test_a_run_started_in_one_cell_stays_active_in_the_next(kernel, tmp_path):
+    cells = [
+        "import asyncio\nimport mlops_jupyter as mj\nrun = mj.start_run('across-cells')",
+        "mj.log_metric('later', 1.0)\nassert mj.active_run() is run",
+        # An async cell runs in its own task: a `with` spanning await nests under `run`.
+        "with mj.start_run('async-block') as inner:\n"
+        "    await asyncio.sleep(0.01)\n    mj.log_metric('inside', 2.0)\n"
+        "assert inner.parent_id == run.id and mj.active_run() is run",
+        # A run started without `with` in an async cell outlives the cell's task.
+        "await asyncio.sleep(0)\nrun2 = mj.start_run('from-async-cell')",
+        "mj.log_metric('after_async', 3.0)\nassert mj.active_run() is run2\nrun2.end()",
+        # Concurrent tasks in a cell each log into their own run.
+        "async def work(tag):\n    with mj.start_run(tag) as r:\n        for i in range(5):\n"
+        "            mj.log_metric('m_' + tag, i)\n            await asyncio.sleep(0.001)\n"
+        "    return r\n"
+        "ra, rb = await asyncio.gather(work('a'), work('b'))\n"
+        "assert mj.active_run() is run",
+        "mj.log_metric('back', 4.0)\nrun.end()\nassert mj.active_run() is None",
+    ]
+    for i, code in enumerate(cells):
+        reply = execute(kernel, code, f"cell-{i}")
+        assert reply["status"] == "ok", (code, reply.get("ename"), reply.get("evalue"))
+
+    mj.set_store(str(tmp_path / "store"))
+    frame = mj.runs()
+    by_name = {name: mj.get_run(run_id) for name, run_id in zip(frame.name, frame.run_id, strict=True)}
+    outer = by_name["across-cells"]
+    assert outer.status == "FINISHED"
+    assert outer.metrics == {"later": 1.0, "back": 4.0}
+    assert by_name["async-block"].metrics == {"inside": 2.0}
+    assert by_name["from-async-cell"].metrics == {"after_async": 3.0}
+    assert by_name["a"].metrics == {"m_a": 4.0} and by_name["b"].metrics == {"m_b": 4.0}
+    assert by_name["a"].parent_run_id == outer.id, "a task started inside a run nests under it"

@@ -155,3 +155,32 @@ def test_start_run_in_a_cell_records_that_cell(shell):
     run(shell, "import mlops_jupyter as mj\nwith mj.start_run('manual') as r:\n    r.log_metric('x', 1.0)")
     record = only_run("manual")
     assert "with mj.start_run('manual')" in record.cell_source
+
+
+def test_two_searches_in_one_cell_name_and_tag_their_candidates(shell, capsys):
+    run(shell, "from sklearn.datasets import load_iris\n"
+               "X, y = load_iris(return_X_y=True, as_frame=True)")
+    capsys.readouterr()
+    run(shell, """%%track two-searches
+from sklearn.model_selection import GridSearchCV
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.linear_model import LogisticRegression
+gs_tree = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2, 4]}, cv=3)
+gs_tree.fit(X, y)
+gs_lr = GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.1, 1.0]}, cv=3).fit(X, y)
+""")
+    summary = capsys.readouterr().out
+    record = only_run("two-searches")
+    children = mj.runs(filter=f"parent_run_id == '{record.id}'")
+    assert len(children) == 5
+    assert children.name.is_unique, list(children.name)
+    by_search = children.groupby("tags.search")
+    assert by_search.size().to_dict() == {"gs_tree": 3, "gs_lr": 2}
+    tree = children[children["tags.search"] == "gs_tree"]
+    assert sorted(tree["params.max_depth"]) == [1, 2, 4]
+    assert tree["params.C"].isna().all(), "no candidate of one search is filed under the other"
+    assert all(n.startswith("two-searches/gs_tree/candidate-") for n in tree.name)
+    assert set(children["tags.search.candidate"]) == {"0", "1", "2"}
+    line = next(line for line in summary.splitlines() if "two-searches" in line)
+    snapshots = line.split("snapshots ", 1)[1].split(" | ")[0].split(", ")
+    assert len(snapshots) == len(set(snapshots)) == 2, line
