@@ -140,6 +140,7 @@ def _runs_frame(experiment: str | None = None, filter: str | None = None,
     """``runs(...)`` and the columns some run in the store has (for filters on the frame)."""
     from .tracking.run_filter import (
         apply_filter,
+        is_empty,
         parse_filter,
         parse_order_by,
         prefilter_conditions,
@@ -147,7 +148,7 @@ def _runs_frame(experiment: str | None = None, filter: str | None = None,
     from .tracking.runs_frame import build_runs_frame, sort_runs
 
     # Both are parsed before the store is touched: a typo costs no query.
-    tree = parse_filter(filter) if filter is not None else None
+    tree = None if is_empty(filter) else parse_filter(filter)
     parse_order_by(order_by)
     store = get_store()
     _reap_crashed_runs(store)

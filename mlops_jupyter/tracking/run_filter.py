@@ -387,6 +387,11 @@ _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)
                        r"(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
+def is_empty(expr: Any) -> bool:
+    """No filter at all: None or only spaces (MLflow's ``filter_string=""``)."""
+    return expr is None or (isinstance(expr, str) and not expr.strip())
+
+
 def parse_filter(expr: str):
     """Parse ``expr`` into a small tree; raises FilterSyntaxError naming the position."""
     if not isinstance(expr, str):
@@ -539,6 +544,8 @@ def _check_columns(frame, tree, expr: str, known_columns: Collection[str]) -> No
 def unknown_column(name: str, columns: Collection[str]) -> str:
     close = difflib.get_close_matches(name, sorted(columns), n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
+    if name.startswith("tags.mlflow."):
+        hint += " (mlops-jupyter does not set MLflow's system tags)"
     return f"no run has a column {name!r}.{hint}"
 
 
@@ -714,7 +721,7 @@ def parse_order_by(order_by: str | list[str] | None) -> list[tuple[Column, bool,
                                             "order_by"))
 
         if tokens[0].kind == "end":
-            raise fail("empty order_by: name a column such as metrics.accuracy", tokens[0])
+            continue  # "" is MLflow's default order, as None and []
         while True:
             tok = tokens[i]
             if tok.kind != "ident":

@@ -117,25 +117,33 @@ def _ranks(series: Any, kind: str, ascending: bool):
 
     from .run_filter import _boolean, _missing, _number, _text
 
-    if kind in ("metrics", "number"):
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-        keys = [None if np.isnan(v) else v for v in values]
-    elif kind == "time":
-        stamps = pd.to_datetime(series, utc=True)
-        keys = [None if pd.isna(v) else v.value for v in stamps]
-    else:
-        keys = []
-        for v in series.to_numpy(dtype=object):
-            if _missing(v):
-                keys.append(None)
-            elif kind == "text":
-                keys.append((2, str(v)))
-            elif _number(v) is not None:
-                keys.append((0, _number(v)))
-            elif _boolean(v) is not None:  # as in filters: 'true' = True
-                keys.append((1, _boolean(v)))
-            else:
-                keys.append((2, _text(v)))
+    if kind in ("metrics", "number", "time", "text"):
+        # Plain columns rank in NumPy: this runs for run_id and start_time on every listing.
+        if kind == "time":
+            stamps = pd.to_datetime(series, utc=True)
+            present = stamps.notna().to_numpy()
+            values = stamps.to_numpy(dtype="datetime64[ns]").astype("int64")
+        elif kind == "text":
+            present = series.notna().to_numpy()
+            values = series.astype(str).to_numpy()
+        else:
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+            present = ~np.isnan(values)
+        ranks = np.full(len(values), np.inf)
+        if present.any():
+            dense = np.unique(values[present], return_inverse=True)[1].astype(float)
+            ranks[present] = dense if ascending else -dense
+        return ranks
+    keys = []
+    for v in series.to_numpy(dtype=object):
+        if _missing(v):
+            keys.append(None)
+        elif _number(v) is not None:
+            keys.append((0, _number(v)))
+        elif _boolean(v) is not None:  # as in filters: 'true' = True
+            keys.append((1, _boolean(v)))
+        else:
+            keys.append((2, _text(v)))
     ranks = np.full(len(keys), np.inf)
     order = sorted((i for i, k in enumerate(keys) if k is not None), key=lambda i: keys[i])
     rank, previous = -1, object()

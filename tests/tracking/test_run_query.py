@@ -156,6 +156,14 @@ def test_runs_of_an_experiment_have_only_its_columns(store_spec):
         mj.runs(order_by="params.dept")
 
 
+def test_an_empty_filter_is_no_filter_as_in_mlflow(store_spec):
+    with mj.start_run("a"):
+        pass
+    assert len(mj.runs(filter="")) == len(mj.runs(filter="  ")) == len(mj.runs(order_by="")) == 1
+    with pytest.raises(FilterSyntaxError, match="MLflow's system tags"):
+        mj.runs(filter="tags.`mlflow.user` = 'me'")
+
+
 def test_string_compared_with_a_metric_is_an_error_naming_it(store_spec):
     with mj.start_run("a") as run:
         run.log_metric("acc", 0.9)

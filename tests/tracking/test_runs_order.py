@@ -40,6 +40,7 @@ def test_backtick_and_double_quoted_keys(runs):
 def test_ties_break_newest_first_and_default_is_newest_first(runs):
     assert order(runs, "tags.team") == ["r4", "r3", "r0", "r1", "r5", "r2"]
     assert order(runs, None) == ["r5", "r4", "r3", "r2", "r1", "r0"]
+    assert order(runs, "") == order(runs, []) == order(runs, None)  # MLflow's default
     assert order(runs, "tags.team, metrics.`val loss` desc") == \
         ["r3", "r0", "r4", "r1", "r5", "r2"]
 
@@ -59,7 +60,8 @@ def test_known_key_no_run_has_orders_by_ties(runs):
     ("metrics.`val loss", "unterminated quoted key"),
     ("metrics.acc sideways", "ASC or DESC"),
     ("params.dpeth", "Did you mean params.depth"),
-    ("", "empty"),
+    ("metrics.`val loss`,", "expected a column"),
+    ("metrics.`val loss` desc params.depth", "expected ASC or DESC, a comma or the end"),
 ])
 def test_bad_order_by_is_a_clear_error(runs, order_by, words):
     with pytest.raises(FilterSyntaxError) as info:
