@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -231,3 +233,24 @@ def test_a_thousand_terms_are_fine(runs):
     assert names_of(runs, ands) == ["base", "deep"]
     many = "params.depth in (" + ", ".join(str(i) for i in range(1000)) + ")"
     assert names_of(runs, many) == ["base", "deep"]
+
+
+def test_every_example_in_the_query_docs_parses():
+    """docs/query.md's tables: each filter example of a form we support parses as shown."""
+    from pathlib import Path
+
+    from mlops_jupyter.tracking.run_filter import parse_filter
+
+    doc = Path(__file__).parents[2] / "docs" / "query.md"
+    examples = []
+    for line in doc.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or "error" in line or "order_by" in line or "filter_string" in line:
+            continue
+        for span in re.findall(r"``(.+?)``|`([^`]+)`", cells[1]):
+            text = (span[0] or span[1]).strip()
+            if re.search(r"\s(=|==|!=|<>|<|<=|>|>=|LIKE|ILIKE|IN|IS|contains|NOT)\s", text, re.I):
+                examples.append(text)
+    assert len(examples) >= 15
+    for text in examples:
+        parse_filter(text)
