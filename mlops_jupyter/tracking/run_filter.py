@@ -169,8 +169,8 @@ def _attribute(key: str, tok: Token, fail) -> Column:
     if found is not None:
         return Column(found[0], found[1], tok.pos)
     if normal in _NOT_RECORDED:
-        return_hint = "tag runs with it (mj.set_tag) and filter on tags.<key>"
-        raise fail(f"mlops-jupyter does not record the attribute {key!r}: {return_hint}")
+        raise fail(f"mlops-jupyter does not record the attribute {key!r}: tag runs with it "
+                   "(mj.set_tag) and filter on tags.<key>")
     close = difflib.get_close_matches(normal, list(_ATTRIBUTES), n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise fail(f"no attribute {key!r}: attributes are {', '.join(sorted(set(_ATTRIBUTES)))}; "
