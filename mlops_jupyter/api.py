@@ -130,25 +130,45 @@ def _reap_crashed_runs(store: Store) -> None:
 def runs(experiment: str | None = None, filter: str | None = None,
          order_by: str | list[str] | None = None, limit: int | None = None) -> pd.DataFrame:
     """One row per run: ``run_id, name, experiment, status, start_time, duration, params.*,
-    metrics.*`` (latest value) and ``tags.*``.
+    metrics.*`` (latest value) and ``tags.*``; with ``experiment``, only the keys its runs have.
 
-    ``filter`` is a safe expression (``"metrics.accuracy > 0.9 and params.model == 'rf'"``,
-    see :mod:`mlops_jupyter.tracking.run_filter`); ``order_by`` like ``"metrics.f1 desc"``;
-    newest first by default.
+    ``filter`` is MLflow's search syntax plus ``or``, ``not``, parentheses and numeric
+    params (``"metrics.accuracy > 0.9 and params.model = 'rf'"``; docs/query.md and
+    :mod:`mlops_jupyter.tracking.run_filter`); ``order_by`` like ``"metrics.`f1 score` DESC"``;
+    newest first by default and for ties. Raises FilterSyntaxError naming the position.
     """
-    from .tracking.run_filter import apply_filter, prefilter_conditions
+    return _runs_frame(experiment, filter, order_by, limit)[0]
+
+
+def _runs_frame(experiment: str | None = None, filter: str | None = None,
+                order_by: str | list[str] | None = None, limit: int | None = None
+                ) -> tuple[pd.DataFrame, frozenset[str]]:
+    """``runs(...)`` and the columns some run in the store has (for filters on the frame)."""
+    from .tracking.run_filter import (
+        apply_filter,
+        is_empty,
+        parse_filter,
+        parse_order_by,
+        prefilter_conditions,
+    )
     from .tracking.runs_frame import build_runs_frame, sort_runs
 
+    # Both are parsed before the store is touched: a typo costs no query.
+    tree = None if is_empty(filter) else parse_filter(filter)
+    parse_order_by(order_by)
     store = get_store()
     _reap_crashed_runs(store)
-    conditions = prefilter_conditions(filter) if filter else []
-    frame = build_runs_frame(store.runs_tables(experiment, conditions))
-    if filter:
-        frame = apply_filter(frame, filter)
-    frame = sort_runs(frame, order_by)
+    conditions = prefilter_conditions(tree) if tree is not None else []
+    tables = store.runs_tables(experiment, conditions)
+    frame = build_runs_frame(tables)
+    known = frozenset(map(str, frame.columns)) | frozenset(
+        f"{kind}.{key}" for kind, keys in tables.get("store_keys", {}).items() for key in keys)
+    if tree is not None:
+        frame = apply_filter(frame, tree, known_columns=known)
+    frame = sort_runs(frame, order_by, known_columns=known)
     if limit is not None:
         frame = frame.head(limit)
-    return frame
+    return frame, known
 
 
 def get_run(run_id: str) -> RunRecord:

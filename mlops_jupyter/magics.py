@@ -13,6 +13,25 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from .tracking.code_slice import CellExecution
 
 
+def _shell_unquoted(value: str | None) -> str | None:
+    """``value`` without the one pair of quotes a shell would take off.
+
+    ``parse_argstring`` splits the line like a shell but keeps the quotes (IPython's
+    ``arg_split`` runs shlex in non-POSIX mode), so ``-f "params.model == 'rf'"`` arrives
+    with its double quotes. Only a value quoted as a whole is unquoted, by shlex itself,
+    so the quotes inside a filter (``params.model=='rf'``) are never touched.
+    """
+    if value is None or len(value) < 2 or value[0] != value[-1] or value[0] not in "'\"":
+        return value
+    import shlex
+
+    try:
+        parts = shlex.split(value)
+    except ValueError:
+        return value
+    return parts[0] if len(parts) == 1 else value
+
+
 def _split_list(values: list[str] | None) -> list[str]:
     out: list[str] = []
     for value in values or []:
@@ -118,8 +137,9 @@ class TrackingMagics(Magics):
 
     @magic_arguments()
     @argument("-e", "--experiment", default=None, help="only this experiment")
-    @argument("-f", "--filter", default=None, help="filter, e.g. \"metrics.accuracy > 0.9\"")
-    @argument("-o", "--order-by", default=None, help="e.g. \"metrics.accuracy desc\"")
+    @argument("-f", "--filter", default=None,
+              help="MLflow search syntax, e.g. \"params.model = 'rf' and metrics.acc > 0.9\"")
+    @argument("-o", "--order-by", default=None, help="e.g. \"metrics.`f1 score` DESC\"")
     @argument("-n", "--limit", type=int, default=None, help="at most N runs")
     @line_magic
     def runs(self, line: str):
@@ -128,10 +148,9 @@ class TrackingMagics(Magics):
         from .tracking.runs_frame import RunsFrame
 
         args = parse_argstring(self.runs, line)
-        filter_expr = args.filter.strip("\"'") if args.filter else None
-        order = args.order_by.strip("\"'") if args.order_by else None
-        return RunsFrame(api.runs(experiment=args.experiment, filter=filter_expr,
-                                  order_by=order, limit=args.limit))
+        return RunsFrame(api.runs(experiment=_shell_unquoted(args.experiment),
+                                  filter=_shell_unquoted(args.filter),
+                                  order_by=_shell_unquoted(args.order_by), limit=args.limit))
 
     @magic_arguments()
     @argument("run_ids", nargs="*", help="runs to compare (unique id prefixes)")
@@ -145,9 +164,9 @@ class TrackingMagics(Magics):
         from . import api
 
         args = parse_argstring(self.compare, line)
-        filter_expr = args.filter.strip("\"'") if args.filter else None
-        return api.compare(args.run_ids or None, experiment=args.experiment, last=args.last,
-                           metric=args.metric, filter=filter_expr)
+        return api.compare(args.run_ids or None, experiment=_shell_unquoted(args.experiment),
+                           last=args.last, metric=_shell_unquoted(args.metric),
+                           filter=_shell_unquoted(args.filter))
 
     @magic_arguments()
     @argument("reference", help="reference: a variable, snapshot name/id or run id")

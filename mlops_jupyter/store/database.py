@@ -309,11 +309,14 @@ class Store:
         return record
 
     def runs_tables(self, experiment: str | None = None,
-                    conditions: list[tuple[str, str, str, Any]] = ()) -> dict[str, list[tuple]]:
+                    conditions: Sequence[tuple[str, str, str, Any]] = ()) -> dict[str, Any]:
         """Raw rows of runs, params, latest metrics and tags (the API pivots them).
 
         ``conditions`` (from ``run_filter.prefilter_conditions``) narrow the runs in SQL
-        first: only matching runs are fetched and pivoted.
+        first: only matching runs are fetched and pivoted. ``known_keys``: the keys of every
+        run of ``experiment`` (all runs without one), matching or not, so the table has the
+        same columns whatever the filter; ``store_keys``: the keys of the whole store (only
+        with an ``experiment``), so a filter naming another experiment's key is not a typo.
         """
         with self.read() as conn:
             run_q = (
@@ -322,10 +325,9 @@ class Store:
                           t.runs.c.parent_run_id, t.runs.c.notebook_path)
                 .join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
             )
+            in_experiment = [t.experiments.c.name == experiment] if experiment is not None else []
+            clauses = [self._condition(*c) for c in conditions] + in_experiment
             run_ids = None
-            clauses = [self._condition(*c) for c in conditions]
-            if experiment is not None:
-                clauses.append(t.experiments.c.name == experiment)
             if clauses:
                 run_q = run_q.where(*clauses)
                 run_ids = (
@@ -342,21 +344,30 @@ class Store:
                     q = q.where(table.c.run_id.in_(run_ids))
                 return conn.execute(q).all()
 
-            params = rows(t.params, raw_json=True)
-            ids, keys, raw = zip(*params, strict=True) if params else ((), (), ())
-            # One json.loads for all values instead of one per row.
-            decoded = json.loads("[" + ",".join(v if v is not None else "null" for v in raw) + "]")
-            known: dict[str, list[str]] = {}
-            if clauses:
-                # The columns the unfiltered table would have, so a filter or sort naming a
-                # key that none of the matching runs has still finds the (empty) column.
+            def keys(scope: list) -> dict[str, list[str]]:
+                out: dict[str, list[str]] = {}
                 for name, table in (("params", t.params), ("metrics", t.latest_metrics),
                                     ("tags", t.tags)):
-                    known[name] = list(conn.execute(sa.select(table.c.key).distinct()).scalars())
+                    q = sa.select(table.c.key).distinct()
+                    if scope:
+                        q = q.where(table.c.run_id.in_(
+                            sa.select(t.runs.c.id)
+                            .join(t.experiments, t.runs.c.experiment_id == t.experiments.c.id)
+                            .where(*scope)
+                        ))
+                    out[name] = list(conn.execute(q).scalars())
+                return out
+
+            params = rows(t.params, raw_json=True)
+            ids, names, raw = zip(*params, strict=True) if params else ((), (), ())
+            # One json.loads for all values instead of one per row.
+            decoded = json.loads("[" + ",".join(v if v is not None else "null" for v in raw) + "]")
             return {
-                "known_keys": known,
+                # Without clauses every run's keys are in the rows already.
+                "known_keys": keys(in_experiment) if clauses else {},
+                "store_keys": keys([]) if experiment is not None else {},
                 "runs": conn.execute(run_q.order_by(t.runs.c.start_time)).all(),
-                "params": list(zip(ids, keys, decoded, strict=True)),
+                "params": list(zip(ids, names, decoded, strict=True)),
                 "metrics": rows(t.latest_metrics),
                 "tags": rows(t.tags),
             }
@@ -389,17 +400,33 @@ class Store:
 
     @staticmethod
     def _condition(kind: str, key: str, op: str, value: Any):
+        """SQL for one ``run_filter.prefilter_conditions`` term: ``(kind, key, op, value)``,
+        ``op`` a comparison or ``"in"`` (``value`` then a tuple). Params are stored as JSON
+        text, so a param's strings are compared as their JSON encoding."""
         import operator
 
-        compare = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-                   ">": operator.gt, ">=": operator.ge}[op]
+        def compare(column, wanted):
+            if op == "in":
+                return column.in_(list(wanted))
+            return {"==": operator.eq, "=": operator.eq, "!=": operator.ne, "<": operator.lt,
+                    "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op](column, wanted)
+
+        if kind == "attributes":
+            columns = {"run_id": t.runs.c.id, "name": t.runs.c.name, "status": t.runs.c.status,
+                       "experiment": t.experiments.c.name, "start_time": t.runs.c.start_time,
+                       "end_time": t.runs.c.end_time, "parent_run_id": t.runs.c.parent_run_id,
+                       "notebook_path": t.runs.c.notebook_path}
+            return compare(columns[key], value)
         if kind == "metrics":
-            lm = t.latest_metrics
-            matching = sa.select(lm.c.run_id).where(lm.c.key == key, compare(lm.c.value, value))
+            table, column = t.latest_metrics, t.latest_metrics.c.value
+        elif kind == "params":
+            table, column = t.params, sa.type_coerce(t.params.c.value, sa.Text)
+            value = tuple(json.dumps(v) for v in value) if op == "in" else json.dumps(value)
+        elif kind == "tags":
+            table, column = t.tags, t.tags.c.value
         else:
-            p = t.params
-            matching = sa.select(p.c.run_id).where(
-                p.c.key == key, sa.type_coerce(p.c.value, sa.Text) == json.dumps(value))
+            raise ValueError(f"unknown prefilter condition kind {kind!r}")
+        matching = sa.select(table.c.run_id).where(table.c.key == key, compare(column, value))
         return t.runs.c.id.in_(matching)
 
     def running_runs(self) -> list[dict[str, Any]]:

@@ -103,13 +103,13 @@ def load_comparison(runs: Sequence[str] | None = None, *, experiment: str | None
         runs = runs.split()
     if last is not None and last < 1:
         raise ValueError(f"last must be a positive number of runs, not {last}")
-    frame = api.runs(experiment=experiment)
+    frame, known = api._runs_frame(experiment=experiment)
     total = len(frame)
     messages: list[str] = []
     bad_filter = None
     if filter:
         try:
-            frame = apply_filter(frame, filter)
+            frame = apply_filter(frame, filter, known_columns=known)
         except FilterSyntaxError as exc:
             messages.append(str(exc))
             bad_filter = filter  # shown in the filter box, where the user can fix it

@@ -1,37 +1,71 @@
-"""A small, safe filter language for runs, parsed (never ``eval``-ed) and applied to a frame.
+"""The runs query language: MLflow's search syntax and a few supersets, parsed (never
+``eval``-ed) and applied to a runs frame. docs/query.md has the full table.
 
-    metrics.accuracy > 0.9 and params.model == 'rf'
-    status in ('FINISHED', 'FAILED') or not (tags.team = "vision")
-    params.max_depth is null
-    name contains 'baseline'
+    metrics.accuracy > 0.9 and params.model = 'rf'
+    attributes.status IN ('FINISHED', 'FAILED') or not (tags.team = "vision")
+    params.lr = '0.01'                     # a quoted number matches 0.01 by value
+    params.max_depth IS NULL
+    attributes.run_name ILIKE '%base%'
+    attributes.start_time > 1700000000000  # epoch milliseconds, or '2024-01-31' (UTC)
 
-Columns: ``run_id``, ``name``, ``experiment``, ``status``, ``start_time``, ``duration``,
-``params.<k>``, ``metrics.<k>``, ``tags.<k>``; a key with unusual characters is quoted with
-backticks: ``metrics.`val loss```. Operators: ``= == != < <= > >=``, ``in (...)``,
-``not in (...)``, ``contains``, ``is null``, ``is not null``, combined with ``and``, ``or``,
-``not`` and parentheses. A row whose value is missing never matches a comparison.
+Columns: ``params.<k>``, ``metrics.<k>``, ``tags.<k>`` (also ``param.``, ``metric.``,
+``tag.``; a key with unusual characters in backticks or double quotes: ``metrics.`val loss```)
+and attributes, bare or with ``attributes.``/``attr.``/``run.``: ``run_id``, ``run_name``
+(= ``name`` = ``tags.mlflow.runName``), ``experiment``, ``status``, ``start_time``
+(= ``created``), ``end_time``, ``duration``, ``parent_run_id``, ``notebook_path``.
+
+Operators: ``= == != <> < <= > >=``, ``[NOT] IN (...)``, ``[NOT] LIKE``/``ILIKE`` (``%`` any
+text, ``_`` one character; LIKE is case-sensitive), ``[NOT] CONTAINS``, ``IS [NOT] NULL``,
+combined with ``and``, ``or``, ``not`` and parentheses (keywords in any case).
+
+Values (the same rule everywhere, so the SQL prefilter and the frame agree):
+
+- Values that read as numbers compare as numbers: ``params.lr = '0.01'`` matches a param
+  logged as ``0.01`` or as ``"0.01"``. Other values compare as text. Booleans are not
+  numbers: ``true``/``false`` (and the words 'true'/'false' in any case) match booleans only.
+- A metric (or ``duration``) is a number: comparing it with text is an error naming it.
+- ``start_time``/``end_time``: a number is epoch milliseconds (as in MLflow); a quoted ISO
+  date or time (``'2024-01-31'``, ``'2024-01-31T12:00:00+01:00'``) is UTC unless it says.
+- Missing values (a key the run does not have, a NaN metric, a run still running for
+  ``end_time``) follow SQL's three-valued logic: any comparison with them is *unknown*, and
+  ``not`` of unknown is unknown, so a run with no ``metrics.a`` matches neither
+  ``metrics.a > 1`` nor ``not (metrics.a > 1)`` nor ``metrics.a != 1``; only ``IS NULL``
+  matches it. A number and a word are not ordered (``params.depth > 5`` is unknown for
+  ``'auto'``), so ``not (x > 5)`` always means ``x <= 5``.
+- A key no run has: ``IS NULL`` matches every run. Any other comparison with a key that
+  no run in the store has is an error suggesting close names (MLflow silently returns no
+  runs; this is nearly always a typo). A key other runs have (another experiment) is
+  missing here: nothing matches it, and no error.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
+import math
 import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import FilterSyntaxError
 
+# Parentheses and ``not`` nest at most this deep: the parser and the evaluator recurse once per
+# level, and Python's recursion limit must never be what stops a filter.
+MAX_NESTING = 64
+
 _TOKEN = re.compile(
     r"""\s*(?:
       (?P<number>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
     | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-    | (?P<op>==|!=|<=|>=|=|<|>)
+    | (?P<op>==|!=|<>|<=|>=|=|<|>)
     | (?P<punct>[(),])
-    | (?P<ident>[A-Za-z_][\w]*(?:\.(?:`[^`]+`|[\w\-/:]+(?:\.[\w\-/:]+)*))?)
+    | (?P<ident>[A-Za-z_][\w]*(?:\.(?:`[^`]*`|"[^"]*"|[\w\-/:]+(?:\.[\w\-/:]+)*))?)
     )""",
     re.VERBOSE,
 )
-_KEYWORDS = {"and", "or", "not", "in", "contains", "is", "null", "true", "false"}
+_KEYWORDS = {"and", "or", "not", "in", "contains", "is", "null", "true", "false", "like",
+             "ilike"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +75,7 @@ class Token:
     pos: int
 
 
-def tokenize(expr: str) -> list[Token]:
+def tokenize(expr: str, what: str = "run filter") -> list[Token]:
     tokens: list[Token] = []
     pos = 0
     while pos < len(expr):
@@ -50,7 +84,15 @@ def tokenize(expr: str) -> list[Token]:
         match = _TOKEN.match(expr, pos)
         if match is None or match.end() == pos:
             start = len(expr) - len(expr[pos:].lstrip())
-            raise FilterSyntaxError(_point(expr, start, f"unexpected character {expr[start]!r}"))
+            char = expr[start]
+            if char in "'\"":
+                message = f"unterminated string: close it with {char}"
+            elif char == "." and expr[start + 1:start + 2] in ("`", '"'):
+                quote = expr[start + 1]
+                message = f"unterminated quoted key: close it with {quote}"
+            else:
+                message = f"unexpected character {char!r}"
+            raise FilterSyntaxError(_point(expr, start, message, what))
         kind = match.lastgroup or ""
         text = match.group(kind)
         start = match.start(kind)
@@ -62,8 +104,102 @@ def tokenize(expr: str) -> list[Token]:
     return tokens
 
 
-def _point(expr: str, pos: int, message: str) -> str:
-    return f"bad run filter at position {pos}: {message}\n  {expr}\n  {' ' * pos}^"
+def _point(expr: str, pos: int, message: str, what: str = "run filter") -> str:
+    return f"bad {what} at position {pos}: {message}\n  {expr}\n  {' ' * pos}^"
+
+
+# -- columns -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    """A column of the runs frame as the user named it."""
+
+    name: str  # the frame's column: "params.lr", "name", "start_time"
+    kind: str  # params, tags, metrics, number, time, text
+    pos: int
+
+
+_PREFIXES = {
+    "params": "params", "param": "params", "parameter": "params", "parameters": "params",
+    "metrics": "metrics", "metric": "metrics", "tags": "tags", "tag": "tags",
+    "attributes": "attributes", "attribute": "attributes", "attr": "attributes",
+    "run": "attributes",
+}
+_ATTRIBUTES = {  # MLflow's names and ours -> (frame column, kind)
+    "run_id": ("run_id", "text"), "id": ("run_id", "text"),
+    "run_name": ("name", "text"), "name": ("name", "text"),
+    "experiment": ("experiment", "text"), "experiment_name": ("experiment", "text"),
+    "status": ("status", "text"),
+    "start_time": ("start_time", "time"), "created": ("start_time", "time"),
+    "end_time": ("end_time", "time"), "duration": ("duration", "number"),
+    "parent_run_id": ("parent_run_id", "text"), "notebook_path": ("notebook_path", "text"),
+}
+_NOT_RECORDED = {"user_id", "user", "artifact_uri", "lifecycle_stage", "experiment_id"}
+_TAG_ALIASES = {"mlflow.runName": "run_name", "mlflow.parentRunId": "parent_run_id"}
+_KINDS_OF_VALUES = "params.<key>, metrics.<key>, tags.<key>"
+
+
+def resolve_column(tok: Token, expr: str, what: str = "run filter") -> Column:
+    """The frame column an identifier names (MLflow's prefixes and attribute aliases)."""
+    def fail(message: str) -> FilterSyntaxError:
+        return FilterSyntaxError(_point(expr, tok.pos, message, what))
+
+    prefix, dot, rest = tok.text.partition(".")
+    key = rest[1:-1] if rest[:1] in ("`", '"') else rest
+    if dot and key == "":
+        raise fail(f"{tok.text!r} names no key")
+    if not dot:
+        return _attribute(prefix, tok, fail)
+    kind = _PREFIXES.get(prefix.lower())
+    if kind == "attributes":
+        return _attribute(key, tok, fail)
+    if kind == "tags" and key in _TAG_ALIASES:
+        return _attribute(_TAG_ALIASES[key], tok, fail)
+    if kind is not None:
+        return Column(f"{kind}.{key}", kind, tok.pos)
+    if prefix.lower() in ("datasets", "dataset"):
+        raise fail("datasets.* is not supported: mlops-jupyter links snapshots to runs "
+                   "(mj.get_run(run_id).inputs)")
+    raise fail(f"unknown kind of column {prefix!r}: write {_KINDS_OF_VALUES} or an attribute "
+               f"such as status or start_time")
+
+
+def _attribute(key: str, tok: Token, fail) -> Column:
+    normal = key.strip().lower().replace(" ", "_")
+    found = _ATTRIBUTES.get(normal)
+    if found is not None:
+        return Column(found[0], found[1], tok.pos)
+    if normal in _NOT_RECORDED:
+        raise fail(f"mlops-jupyter does not record the attribute {key!r}: tag runs with it "
+                   "(mj.set_tag) and filter on tags.<key>")
+    close = difflib.get_close_matches(normal, list(_ATTRIBUTES), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise fail(f"no attribute {key!r}: attributes are {', '.join(sorted(set(_ATTRIBUTES)))}; "
+               f"logged values are {_KINDS_OF_VALUES}.{hint}")
+
+
+# -- the tree ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Condition:
+    """``column op values``; ``op`` is one of = != < <= > >= in like ilike contains isnull
+    notnull (``not in``/``not like`` are a :class:`Not` around the positive form)."""
+
+    column: Column
+    op: str
+    values: tuple
+
+
+@dataclass(frozen=True)
+class Junction:
+    op: str  # "and" / "or"
+    children: tuple
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Any
+
+
+_ORDERING = ("<", "<=", ">", ">=")
 
 
 class _Parser:
@@ -71,6 +207,7 @@ class _Parser:
         self.expr = expr
         self.tokens = tokenize(expr)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -80,10 +217,17 @@ class _Parser:
         self.i += 1
         return tok
 
+    def at(self, kind: str, *texts: str) -> bool:
+        tok = self.peek()
+        return tok.kind == kind and (not texts or tok.text in texts)
+
+    def fail(self, message: str, tok: Token | None = None) -> FilterSyntaxError:
+        return FilterSyntaxError(_point(self.expr, (tok or self.peek()).pos, message))
+
     def error(self, message: str, tok: Token | None = None) -> FilterSyntaxError:
         tok = tok or self.peek()
         found = "the end" if tok.kind == "end" else repr(tok.text)
-        return FilterSyntaxError(_point(self.expr, tok.pos, f"{message}, found {found}"))
+        return self.fail(f"{message}, found {found}", tok)
 
     def expect(self, kind: str, text: str | None = None) -> Token:
         tok = self.peek()
@@ -91,7 +235,7 @@ class _Parser:
             raise self.error(f"expected {text or kind}")
         return self.take()
 
-    def parse(self) -> tuple:
+    def parse(self):
         if self.peek().kind == "end":
             raise self.error("empty filter")
         node = self.or_expr()
@@ -99,185 +243,499 @@ class _Parser:
             raise self.error("expected 'and', 'or' or the end")
         return node
 
-    def or_expr(self) -> tuple:
-        node = self.and_expr()
-        while self.peek().kind == "keyword" and self.peek().text == "or":
+    def or_expr(self):
+        children = [self.and_expr()]
+        while self.at("keyword", "or"):
             self.take()
-            node = ("or", node, self.and_expr())
-        return node
+            children.append(self.and_expr())
+        return children[0] if len(children) == 1 else Junction("or", tuple(children))
 
-    def and_expr(self) -> tuple:
-        node = self.not_expr()
-        while self.peek().kind == "keyword" and self.peek().text == "and":
+    def and_expr(self):
+        children = [self.not_expr()]
+        while self.at("keyword", "and"):
             self.take()
-            node = ("and", node, self.not_expr())
-        return node
+            children.append(self.not_expr())
+        return children[0] if len(children) == 1 else Junction("and", tuple(children))
 
-    def not_expr(self) -> tuple:
-        tok = self.peek()
-        if tok.kind == "keyword" and tok.text == "not":
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail(f"the filter nests more than {MAX_NESTING} levels deep "
+                            "(parentheses and 'not'): write it flatter")
+
+    def not_expr(self):
+        if self.at("keyword", "not"):
             self.take()
-            return ("not", self.not_expr())
-        if tok.kind == "punct" and tok.text == "(":
+            self.nest()
+            node = Not(self.not_expr())
+            self.depth -= 1
+            return node
+        if self.at("punct", "("):
             self.take()
+            self.nest()
             node = self.or_expr()
             self.expect("punct", ")")
+            self.depth -= 1
             return node
         return self.comparison()
 
-    def literal(self) -> Any:
+    def literal(self) -> tuple[Any, Token]:
         tok = self.take()
         if tok.kind == "number":
-            return float(tok.text) if re.search(r"[.eE]", tok.text) else int(tok.text)
+            return (float(tok.text) if re.search(r"[.eE]", tok.text) else int(tok.text)), tok
         if tok.kind == "string":
-            return re.sub(r"\\(.)", r"\1", tok.text[1:-1])
+            return re.sub(r"\\(.)", r"\1", tok.text[1:-1]), tok
         if tok.kind == "keyword" and tok.text in ("true", "false"):
-            return tok.text == "true"
+            return tok.text == "true", tok
         self.i -= 1
+        if tok.kind == "keyword" and tok.text == "null":
+            raise self.fail("compare with null using 'is null' or 'is not null'", tok)
         raise self.error("expected a number, a quoted string, true or false")
 
-    def comparison(self) -> tuple:
+    def comparison(self):
         tok = self.peek()
         if tok.kind != "ident":
             raise self.error("expected a column such as metrics.accuracy or params.model")
-        column = self.take()
+        self.take()
+        column = resolve_column(tok, self.expr)
         nxt = self.peek()
         if nxt.kind == "op":
-            op = self.take().text
-            return ("cmp", column, "==" if op == "=" else op, self.literal())
-        if nxt.kind == "keyword" and nxt.text == "contains":
             self.take()
-            return ("contains", column, self.literal())
-        if nxt.kind == "keyword" and nxt.text == "is":
+            op = {"==": "=", "<>": "!="}.get(nxt.text, nxt.text)
+            value, vtok = self.literal()
+            return self.condition(column, op, [(value, vtok)])
+        if self.at("keyword", "is"):
             self.take()
             negate = False
-            if self.peek().kind == "keyword" and self.peek().text == "not":
+            if self.at("keyword", "not"):
                 self.take()
                 negate = True
             self.expect("keyword", "null")
-            return ("notnull" if negate else "isnull", column)
+            return Condition(column, "notnull" if negate else "isnull", ())
         negate = False
-        if nxt.kind == "keyword" and nxt.text == "not":
+        if self.at("keyword", "not"):
             self.take()
             negate = True
-        if self.peek().kind == "keyword" and self.peek().text == "in":
+        if self.at("keyword", "in"):
             self.take()
             self.expect("punct", "(")
             values = [self.literal()]
-            while self.peek().kind == "punct" and self.peek().text == ",":
+            while self.at("punct", ","):
                 self.take()
                 values.append(self.literal())
             self.expect("punct", ")")
-            return ("notin" if negate else "in", column, values)
-        raise self.error(f"expected an operator after {column.text!r} (=, !=, <, >, in, contains, is null)")
+            node = self.condition(column, "in", values)
+        elif self.at("keyword", "like", "ilike", "contains"):
+            op = self.take().text
+            node = self.condition(column, op, [self.literal()])
+        else:
+            raise self.error(f"expected an operator after {tok.text!r} (=, !=, <, >, in, like, "
+                             "ilike, contains, is null)")
+        return Not(node) if negate else node
+
+    def condition(self, column: Column, op: str, values: list[tuple[Any, Token]]) -> Condition:
+        """Check the literals against the column's kind; errors never depend on the rows."""
+        out = []
+        for value, tok in values:
+            out.append(self.checked(column, op, value, tok))
+        return Condition(column, op, tuple(out))
+
+    def checked(self, column: Column, op: str, value: Any, tok: Token) -> Any:
+        name = column.name
+        if op in ("like", "ilike", "contains"):
+            if column.kind in ("metrics", "number", "time"):
+                raise self.fail(f"{name} is a {_KIND_WORD[column.kind]}: {op.upper()} works on "
+                                "params, tags and text attributes", tok)
+            if not isinstance(value, str):
+                example = "'rf'" if op == "contains" else "a quoted pattern such as '%rf%'"
+                raise self.fail(f"{op.upper()} needs {example}", tok)
+            return value
+        if column.kind in ("metrics", "number"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                plain = f" (write {value} without quotes)" if _number(value) is not None else ""
+                raise self.fail(f"{name} is a number: compare it with a number, not "
+                                f"{tok.text}{plain}", tok)
+            return value
+        if column.kind == "time":
+            return self.timestamp(name, value, tok)
+        if column.kind == "text" and not isinstance(value, str):
+            raise self.fail(f"{name} is text: quote the value ('{tok.text}')", tok)
+        if isinstance(value, bool) and op in _ORDERING:
+            raise self.fail("true and false are not ordered: compare them with = or !=", tok)
+        return value
+
+    def timestamp(self, name: str, value: Any, tok: Token):
+        import pandas as pd
+
+        forms = "epoch milliseconds (1700000000000) or an ISO date ('2024-01-31', " \
+                "'2024-01-31T12:00:00Z')"
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, (int, float)):
+                return pd.Timestamp(value, unit="ms", tz="UTC")
+            if not _ISO_TIME.fullmatch(value):
+                raise ValueError
+            stamp = pd.Timestamp(value.replace(" ", "T"))
+        except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            raise self.fail(f"{name} is a time: compare it with {forms}", tok) from None
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def parse_filter(expr: str) -> tuple:
+_KIND_WORD = {"metrics": "number", "number": "number", "time": "time"}
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+                       r"(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def is_empty(expr: Any) -> bool:
+    """No filter at all: None or only spaces (MLflow's ``filter_string=""``)."""
+    return expr is None or (isinstance(expr, str) and not expr.strip())
+
+
+def parse_filter(expr: str):
     """Parse ``expr`` into a small tree; raises FilterSyntaxError naming the position."""
     if not isinstance(expr, str):
         raise FilterSyntaxError(f"a run filter is a string, got {type(expr).__name__}")
     return _Parser(expr).parse()
 
 
-def prefilter_conditions(expr: str) -> list[tuple[str, str, str, Any]]:
-    """Conditions the database can apply before the runs table is built.
+def _conditions(node) -> Iterator[Condition]:
+    """Every leaf of the tree, without recursion."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Condition):
+            yield item
+        elif isinstance(item, Junction):
+            stack.extend(reversed(item.children))
+        else:
+            stack.append(item.child)
 
-    Only conjuncts at the top level whose SQL meaning equals the frame filter's exactly:
-    ``metrics.K <op> <number>`` (a missing value matches nothing in both) and
-    ``params.K == '<string>'`` (JSON text equality; numbers are left out since 3 and 3.0
-    are equal in the filter but not as JSON text). The full filter still runs afterwards.
+
+# -- values: one rule for the frame and the SQL prefilter --------------------------------------
+_NUMERIC = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+_INTEGER = re.compile(r"\s*[-+]?\d+\s*")
+
+
+def _number(x: Any) -> int | float | None:
+    """``x`` as a number when it is one or reads as one (never a boolean), else None."""
+    if isinstance(x, bool) or x is None:
+        return None
+    if isinstance(x, int):
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, str):
+        if _INTEGER.fullmatch(x):
+            return int(x)
+        if _NUMERIC.fullmatch(x):
+            value = float(x)
+            return value if math.isfinite(value) else None
+        return None
+    try:  # NumPy scalars
+        import numpy as np
+
+        if isinstance(x, np.bool_):
+            return None
+        if isinstance(x, (np.integer, np.floating)):
+            return _number(x.item())
+    except ImportError:  # pragma: no cover
+        pass
+    return None
+
+
+def _boolean(x: Any) -> bool | None:
+    if isinstance(x, bool):
+        return x
+    if type(x).__name__ == "bool_":  # NumPy
+        return bool(x)
+    if isinstance(x, str) and x.strip().lower() in ("true", "false"):
+        return x.strip().lower() == "true"
+    return None
+
+
+def _text(x: Any) -> str:
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return "True" if x else "False"
+    if isinstance(x, (list, dict)):
+        return json.dumps(x)
+    return str(x)
+
+
+def _missing(x: Any) -> bool:
+    if x is None:
+        return True
+    if isinstance(x, float):
+        return math.isnan(x)
+    try:
+        import pandas as pd
+
+        return x is pd.NA or x is pd.NaT or (not isinstance(x, (list, dict, str))
+                                             and bool(pd.isna(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def values_equal(v: Any, lit: Any) -> bool:
+    """``v = lit`` for a present param or tag value ``v`` (see the module docstring)."""
+    a, b = _boolean(v), _boolean(lit)
+    if a is not None and b is not None:
+        return a == b
+    if isinstance(v, bool) or isinstance(lit, bool):
+        return False
+    x, y = _number(v), _number(lit)
+    if x is not None and y is not None:
+        return x == y
+    if x is not None or y is not None:
+        return False
+    return _text(v) == _text(lit)
+
+
+_OPS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b}
+
+
+def _ordered(v: Any, op: str, lit: Any) -> bool | None:
+    """``v op lit`` for ordering operators; None (unknown) when the two are not ordered."""
+    if isinstance(v, bool) or isinstance(lit, bool):
+        return None
+    x, y = _number(v), _number(lit)
+    if x is not None and y is not None:
+        return _OPS[op](x, y)
+    if x is None and y is None and isinstance(v, str) and isinstance(lit, str):
+        return _OPS[op](v, lit)
+    return None
+
+
+def like_pattern(pattern: str, ignore_case: bool) -> re.Pattern:
+    """SQL LIKE as a regular expression: ``%`` any text, ``_`` one character."""
+    parts = ["(?s)"]
+    for char in pattern:
+        parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+    return re.compile("".join(parts), re.IGNORECASE if ignore_case else 0)
+
+
+# -- evaluation --------------------------------------------------------------------------------
+def apply_filter(frame, expr, *, known_columns: Collection[str] = ()):
+    """Rows of the runs ``frame`` for which ``expr`` (a string or a parsed tree) is true.
+
+    ``known_columns``: columns some run in the store has although none in ``frame`` does
+    (``mj.runs(experiment)`` lists only that experiment's keys); they are all missing here.
     """
-    conditions: list[tuple[str, str, str, Any]] = []
-
-    def walk(node: tuple) -> None:
-        if node[0] == "and":
-            walk(node[1])
-            walk(node[2])
-        elif node[0] == "cmp":
-            name, op, value = _column_name(node[1]), node[2], node[3]
-            kind, _, key = name.partition(".")
-            if kind == "metrics" and isinstance(value, (int, float)) and not isinstance(value, bool):
-                conditions.append(("metrics", key, op, float(value)))
-            elif kind == "params" and op == "==" and isinstance(value, str):
-                conditions.append(("params", key, op, value))
-
-    walk(parse_filter(expr))
-    return conditions
+    tree = parse_filter(expr) if isinstance(expr, str) else expr
+    text = expr if isinstance(expr, str) else ""
+    _check_columns(frame, tree, text, known_columns)
+    true, _ = _truth(frame, tree)
+    return frame[true]
 
 
-def _column_name(tok: Token) -> str:
-    prefix, dot, rest = tok.text.partition(".")
-    if dot and rest.startswith("`"):
-        rest = rest[1:-1]
-    return f"{prefix}.{rest}" if dot else prefix
+def _check_columns(frame, tree, expr: str, known_columns: Collection[str]) -> None:
+    present = set(map(str, frame.columns))
+    for cond in _conditions(tree):
+        name = cond.column.name
+        if name in present or name in known_columns or cond.op in ("isnull", "notnull"):
+            continue
+        raise FilterSyntaxError(_point(expr, cond.column.pos, unknown_column(
+            name, present | set(known_columns))))
 
 
-def apply_filter(frame, expr: str):
-    """Rows of the runs ``frame`` for which ``expr`` holds."""
+def unknown_column(name: str, columns: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(columns), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    if name.startswith("tags.mlflow."):
+        hint += " (mlops-jupyter does not set MLflow's system tags)"
+    return f"no run has a column {name!r}.{hint}"
+
+
+def _truth(frame, node):
+    """(true, false) masks of ``node``; a row in neither is unknown (SQL's NULL)."""
+    import numpy as np
+
+    if isinstance(node, Condition):
+        return _leaf(frame, node)
+    if isinstance(node, Not):
+        true, false = _truth(frame, node.child)
+        return false, true
+    parts = [_truth(frame, child) for child in node.children]
+    trues, falses = np.array([p[0] for p in parts]), np.array([p[1] for p in parts])
+    if node.op == "and":
+        return trues.all(axis=0), falses.any(axis=0)
+    return trues.any(axis=0), falses.all(axis=0)
+
+
+def _leaf(frame, cond: Condition):
     import numpy as np
     import pandas as pd
 
-    tree = parse_filter(expr)
-
-    def column(tok: Token) -> pd.Series:
-        name = _column_name(tok)
-        if name in frame.columns:
-            return frame[name]
-        close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise FilterSyntaxError(
-            _point(expr, tok.pos, f"no run has a column {name!r}.{hint}")
-        )
-
-    def compare(series: pd.Series, op: str, value: Any) -> np.ndarray:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            values = pd.to_numeric(series, errors="coerce")
-        else:
-            values = series
-        notna = values.notna().to_numpy()
-        ops = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-               ">": np.greater, ">=": np.greater_equal}
-        result = np.zeros(len(series), dtype=bool)
-        if notna.any():
-            subset = values[notna].to_numpy(dtype=object if values.dtype == object else None)
-            try:
-                with np.errstate(invalid="ignore"):
-                    result[notna] = ops[op](subset, value).astype(bool)
-            except TypeError:  # e.g. "<" between strings and numbers: those rows don't match
-                result[notna] = [
-                    _safe(ops[op], v, value) for v in subset
-                ]
-        return result
-
-    def evaluate(node: tuple) -> np.ndarray:
-        kind = node[0]
-        if kind == "and":
-            return evaluate(node[1]) & evaluate(node[2])
-        if kind == "or":
-            return evaluate(node[1]) | evaluate(node[2])
-        if kind == "not":
-            return ~evaluate(node[1])
-        series = column(node[1])
-        if kind == "cmp":
-            return compare(series, node[2], node[3])
-        if kind == "in":
-            return np.logical_or.reduce([compare(series, "==", v) for v in node[2]]) \
-                if node[2] else np.zeros(len(series), dtype=bool)
-        if kind == "notin":  # like "!=": a missing value matches neither "in" nor "not in"
-            return np.logical_and.reduce([compare(series, "!=", v) for v in node[2]])
-        if kind == "contains":
-            return series.astype("string").str.contains(str(node[2]), regex=False).fillna(False).to_numpy(bool)
-        if kind == "isnull":
-            return series.isna().to_numpy()
-        if kind == "notnull":
-            return series.notna().to_numpy()
-        raise AssertionError(kind)  # pragma: no cover
-
-    return frame[evaluate(tree)]
+    n = len(frame)
+    name, op = cond.column.name, cond.op
+    if name not in frame.columns:  # known elsewhere, or IS NULL on any key: all missing here
+        missing = np.ones(n, dtype=bool)
+        if op == "isnull":
+            return missing, ~missing
+        if op == "notnull":
+            return ~missing, missing
+        return ~missing, ~missing
+    series = frame[name]
+    kind = cond.column.kind
+    if kind in ("metrics", "number"):
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+        present = ~np.isnan(values)
+    elif kind == "time":
+        values = pd.to_datetime(series, utc=True)
+        present = values.notna().to_numpy()
+    else:
+        values = series.to_numpy(dtype=object)
+        present = np.array([not _missing(v) for v in values], dtype=bool)
+    if op == "isnull":
+        return ~present, present
+    if op == "notnull":
+        return present, ~present
+    if kind in ("metrics", "number", "time"):
+        result = _vector_compare(values, op, cond.values)
+    else:
+        compare = _element_compare(kind, op, cond.values)
+        result = np.array([compare(v) if ok else None for v, ok in zip(values, present,
+                                                                       strict=True)], dtype=object)
+        return (np.equal(result, True) & present), (np.equal(result, False) & present)
+    return result & present, ~result & present
 
 
-def _safe(op, a, b) -> bool:
-    try:
-        return bool(op(a, b))
-    except TypeError:
-        return False
+def _vector_compare(values, op: str, literals: tuple):
+    import numpy as np
+
+    def one(lit):
+        with np.errstate(invalid="ignore"):
+            if op in ("=", "in"):
+                return np.asarray(values == lit)
+            if op == "!=":
+                return np.asarray(values != lit)
+            return np.asarray(_OPS[op](values, lit))
+
+    results = [one(lit) for lit in literals]
+    return np.logical_or.reduce(results) if len(results) > 1 else results[0]
+
+
+def _element_compare(kind: str, op: str, literals: tuple):
+    """A function of one present value: True, False or None (unknown)."""
+    if op in ("like", "ilike"):
+        pattern = like_pattern(literals[0], op == "ilike")
+        return lambda v: pattern.fullmatch(_text(v)) is not None
+    if op == "contains":
+        return lambda v: literals[0] in _text(v)
+    if kind == "text":  # attributes are plain strings: no number reading (run ids are hex)
+        if op in ("=", "in"):
+            wanted = set(literals)
+            return lambda v: str(v) in wanted
+        if op == "!=":
+            return lambda v: str(v) != literals[0]
+        return lambda v: _OPS[op](str(v), literals[0])
+    if op in ("=", "in"):
+        return lambda v: any(values_equal(v, lit) for lit in literals)
+    if op == "!=":
+        return lambda v: not values_equal(v, literals[0])
+    return lambda v: _ordered(v, op, literals[0])
+
+
+# -- what the database may do first -----------------------------------------------------------
+MAX_PUSHED_CONDITIONS = 20  # SQL stays small: SQLite limits expression depth and bound values
+MAX_PUSHED_VALUES = 100
+
+
+def prefilter_conditions(expr) -> list[tuple[str, str, str, Any]]:
+    """Conditions the database applies before the runs table is built.
+
+    Each is a necessary condition of the filter (a top-level ``and`` term) whose SQL can only
+    keep every run the frame filter keeps; the full filter still runs afterwards, so the
+    result is exactly the frame filter's. Returned as ``(kind, key, op, value)`` for
+    ``Store._condition``: ``("metrics", key, op, number)``, ``("metrics", key, "in",
+    numbers)``, ``("params"|"tags", key, "in", strings)`` (exact text, for strings that do not
+    read as numbers or booleans), ``("attributes", column, "in", strings)`` and
+    ``("attributes", "start_time"|"end_time", ">="|"<=", epoch seconds)`` (one second of
+    slack: SQL's float seconds and the frame's nanoseconds may round apart).
+    """
+    tree = parse_filter(expr) if isinstance(expr, str) else expr
+    terms = [tree]
+    conjuncts: list[Condition] = []
+    while terms:
+        node = terms.pop(0)
+        if isinstance(node, Junction) and node.op == "and":
+            terms[:0] = list(node.children)
+        elif isinstance(node, Condition):
+            conjuncts.append(node)
+    out: list[tuple[str, str, str, Any]] = []
+    for cond in conjuncts:
+        pushed = _pushdown(cond)
+        if pushed is not None and len(out) < MAX_PUSHED_CONDITIONS:
+            out.append(pushed)
+    return out
+
+
+def _plain_text(value: Any) -> bool:
+    """A string that equals only itself under :func:`values_equal`."""
+    return (isinstance(value, str) and _number(value) is None and _boolean(value) is None
+            and not value.startswith(("[", "{")))
+
+
+def _pushdown(cond: Condition) -> tuple[str, str, str, Any] | None:
+    kind, op, values = cond.column.kind, cond.op, cond.values
+    if len(values) > MAX_PUSHED_VALUES:
+        return None
+    if kind == "metrics" and (op in ("=", "!=") + _ORDERING or op == "in"):
+        key = cond.column.name.partition(".")[2]
+        if op == "in":
+            return ("metrics", key, "in", tuple(float(v) for v in values))
+        return ("metrics", key, op, float(values[0]))
+    if op not in ("=", "in") and not (kind == "time" and op in _ORDERING):
+        return None
+    if kind in ("params", "tags") and all(_plain_text(v) for v in values):
+        return (kind, cond.column.name.partition(".")[2], "in", tuple(values))
+    if kind == "text":
+        return ("attributes", cond.column.name, "in", tuple(values))
+    if kind == "time" and op in _ORDERING:
+        seconds = values[0].value / 1e9
+        if op in (">", ">="):
+            return ("attributes", cond.column.name, ">=", seconds - 1.0)
+        return ("attributes", cond.column.name, "<=", seconds + 1.0)
+    return None
+
+
+# -- order_by ----------------------------------------------------------------------------------
+def parse_order_by(order_by: str | list[str] | None) -> list[tuple[Column, bool, str]]:
+    """``"metrics.`f1 score` DESC, params.lr"`` -> [(column, ascending, text), ...]."""
+    if order_by is None:
+        return []
+    items = [order_by] if isinstance(order_by, str) else list(order_by)
+    out: list[tuple[Column, bool, str]] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise FilterSyntaxError(f"order_by items are strings, got {type(item).__name__}")
+        tokens = tokenize(item, "order_by")
+        i = 0
+
+        def fail(message: str, tok: Token, text: str = item) -> FilterSyntaxError:
+            found = "the end" if tok.kind == "end" else repr(tok.text)
+            return FilterSyntaxError(_point(text, tok.pos, f"{message}, found {found}",
+                                            "order_by"))
+
+        if tokens[0].kind == "end":
+            continue  # "" is MLflow's default order, as None and []
+        while True:
+            tok = tokens[i]
+            if tok.kind != "ident":
+                raise fail("expected a column such as metrics.accuracy", tok)
+            column = resolve_column(tok, item, "order_by")
+            i += 1
+            ascending = True
+            if tokens[i].kind == "ident" and tokens[i].text.lower() in ("asc", "desc"):
+                ascending = tokens[i].text.lower() == "asc"
+                i += 1
+            out.append((column, ascending, item))
+            if tokens[i].kind == "end":
+                break
+            if not (tokens[i].kind == "punct" and tokens[i].text == ","):
+                raise fail("expected ASC or DESC, a comma or the end", tokens[i])
+            i += 1
+    return out
