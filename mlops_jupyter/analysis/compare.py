@@ -377,20 +377,19 @@ def filter_runs(frame: pd.DataFrame, expr: str | None) -> pd.DataFrame:
 
 
 def _sort_values(series: pd.Series) -> pd.Series:
-    """A sortable version of a column of typed JSON params (numbers, strings, bools mixed)."""
+    """A sortable version of a column of typed JSON params (numbers, strings, bools mixed):
+    the same total order as ``mj.runs(order_by=...)`` (numbers by value, then booleans, then
+    text; missing last)."""
     if series.dtype != object:
         return series
-    numeric = pd.to_numeric(series, errors="coerce")
-    present = series.notna()
-    if present.any() and numeric[present].notna().all() and not series[present].map(
-            lambda v: isinstance(v, bool)).any():
-        return numeric
-    return series.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
-                      else str(v))
+    from mlops_jupyter.tracking.runs_frame import _ranks  # pure; moves below with issue 9
+
+    ranks = _ranks(series, "params", ascending=True)
+    return pd.Series(np.where(np.isinf(ranks), np.nan, ranks), index=series.index)
 
 
 def sort_frame(frame: pd.DataFrame, column: str | None, ascending: bool = True) -> pd.DataFrame:
-    """``frame`` sorted by ``column`` (missing values last); mixed-type params sort as text."""
+    """``frame`` sorted by ``column`` (missing values last); mixed-type params in a total order."""
     if column is None or column not in frame.columns or frame.empty:
         return frame
     return frame.sort_values(column, ascending=ascending, na_position="last", kind="stable",

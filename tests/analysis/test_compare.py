@@ -101,7 +101,10 @@ def test_sorting_mixed_type_params_does_not_raise():
     f = frame([{"run_id": str(i) * 32, "params.max_depth": v}
                for i, v in enumerate([3, None, "auto", 10])])
     ordered = sort_frame(f, "params.max_depth")
-    assert ordered["params.max_depth"].tolist()[-1] is None
+    # The same total order as mj.runs(order_by=...): numbers by value, then text, missing last.
+    assert ordered["params.max_depth"].tolist() == [3, 10, "auto", None]
+    descending = sort_frame(f, "params.max_depth", ascending=False)
+    assert descending["params.max_depth"].tolist() == ["auto", 10, 3, None]
     numeric = frame([{"run_id": str(i) * 32, "params.C": v} for i, v in enumerate([10, 2, 0.5])])
     assert sort_frame(numeric, "params.C")["params.C"].tolist() == [0.5, 2, 10]  # not "10" < "2"
 
