@@ -35,6 +35,7 @@ def _shell_unquoted(value: str | None) -> str | None:
 def _split_list(values: list[str] | None) -> list[str]:
     out: list[str] = []
     for value in values or []:
+        value = _shell_unquoted(value) or ""
         out.extend(v.strip() for v in value.split(",") if v.strip())
     return out
 
@@ -102,12 +103,13 @@ class TrackingMagics(Magics):
         args = parse_argstring(self.track, line)
         tags = {}
         for item in args.tag:
-            key, sep, value = item.partition("=")
+            key, sep, value = (_shell_unquoted(item) or "").partition("=")
             if not sep:
                 raise ValueError(f"--tag {item!r}: write tags as key=value")
             tags[key.strip()] = value.strip()
         options = TrackOptions(
-            name=args.name, experiment=args.experiment, tags=tags,
+            name=_shell_unquoted(args.name), experiment=_shell_unquoted(args.experiment),
+            tags=tags,
             params=_split_list(args.params), metrics=_split_list(args.metrics),
             snapshot=_split_list(args.snapshot), autolog=not args.no_autolog,
         )

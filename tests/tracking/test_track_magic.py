@@ -184,3 +184,16 @@ gs_lr = GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.1, 1.0]}, cv=3).
     line = next(line for line in summary.splitlines() if "two-searches" in line)
     snapshots = line.split("snapshots ", 1)[1].split(" | ")[0].split(", ")
     assert len(snapshots) == len(set(snapshots)) == 2, line
+
+
+def test_quoted_names_experiments_tags_and_lists_arrive_without_their_quotes(shell):
+    # IPython's parse_argstring keeps the quotes a shell would remove (arg_split is non-POSIX).
+    result = run(shell, '%%track "my run" -e "my exp" --tag "team=data science" '
+                        "--params 'alpha,beta'\nalpha = 1\nbeta = 2\ngamma = 3")
+    assert result.error_in_exec is None
+    frame = mj.runs(experiment="my exp")
+    assert list(frame["name"]) == ["my run"]
+    record = mj.get_run(frame.run_id[0])
+    assert record.experiment == "my exp"
+    assert record.tags["team"] == "data science"
+    assert {"alpha", "beta"} <= set(record.params)
