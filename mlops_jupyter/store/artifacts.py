@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -22,29 +23,57 @@ class ArtifactStore:
     file, removed by :meth:`remove_stale_temp_files`).
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, read_only: bool = False):
         import fsspec
 
         self.url = url
+        self.read_only = read_only  # the store's database is read-only: refuse blob writes too
         self.fs, self.root = fsspec.core.url_to_fs(url)
         self.root = self.root.rstrip("/")
-        self.fs.makedirs(self.root, exist_ok=True)
+        if not read_only:
+            try:
+                self.fs.makedirs(self.root, exist_ok=True)
+            except OSError as exc:
+                raise self._write_error(exc) from None
+
+    def _write_error(self, exc: OSError | None):
+        from ..errors import StoreError
+
+        if exc is None or exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return StoreError(
+                f"the artifact store {self.url} is read-only (a read-only mount or no write "
+                "permission): stored blobs can be read but no new ones written; write to a "
+                "store you can write (mj.set_store / MLOPS_STORE)"
+            )
+        if exc.errno == errno.ENOSPC:
+            return StoreError(f"the artifact store {self.url} is out of disk space; nothing was "
+                              "stored: free some space and try again")
+        return StoreError(f"cannot write to the artifact store {self.url}: {exc}")
 
     def _path(self, blob_hash: str) -> str:
         return f"{self.root}/{blob_hash[:2]}/{blob_hash[2:]}"
 
     def put_bytes(self, data: bytes) -> StoredBlob:
+        if self.read_only:
+            raise self._write_error(None)
         blob_hash = hashlib.sha256(data).hexdigest()
         path = self._path(blob_hash)
         if self.fs.exists(path):
             return StoredBlob(blob_hash, len(data), written=False)
         tmp_dir = f"{self.root}/tmp"
-        self.fs.makedirs(tmp_dir, exist_ok=True)
         tmp = f"{tmp_dir}/{uuid.uuid4().hex}"
-        with self.fs.open(tmp, "wb") as fh:
-            fh.write(data)
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        self.fs.mv(tmp, path)
+        try:
+            self.fs.makedirs(tmp_dir, exist_ok=True)
+            with self.fs.open(tmp, "wb") as fh:
+                fh.write(data)
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self.fs.mv(tmp, path)
+        except OSError as exc:
+            try:  # a full disk leaves a partial temp file: do not keep it
+                self.fs.rm(tmp)
+            except OSError:
+                pass
+            raise self._write_error(exc) from None
         return StoredBlob(blob_hash, len(data), written=True)
 
     def get_bytes(self, blob_hash: str) -> bytes:
