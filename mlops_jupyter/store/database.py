@@ -25,8 +25,8 @@ from .location import StoreLocation, display_url, resolve_location
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest schema revision this code knows; bump with every new migration file.
-HEAD_REVISION = "0001"
-KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = "0002"
+KNOWN_REVISIONS = ("0001", "0002")
 
 
 # conn.info key of the experiment ids a write transaction found (kept once it commits).

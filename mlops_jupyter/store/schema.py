@@ -117,7 +117,7 @@ metrics = sa.Table(
     sa.Column("run_id", StorableString(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     sa.Column("key", StorableString(255), nullable=False),
     sa.Column("value", sa.Float),  # NULL stands for NaN (SQLite cannot store NaN)
-    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),  # 64-bit: values.STEP_MIN..STEP_MAX
     sa.Column("timestamp", sa.Float, nullable=False),
     sa.Index("ix_metrics_run_key_step", "run_id", "key", "step"),
 )
@@ -128,7 +128,7 @@ latest_metrics = sa.Table(
     sa.Column("run_id", StorableString(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("key", StorableString(255), primary_key=True),
     sa.Column("value", sa.Float),
-    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),  # 64-bit: values.STEP_MIN..STEP_MAX
     sa.Column("timestamp", sa.Float, nullable=False),
 )
 
