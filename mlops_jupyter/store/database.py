@@ -62,7 +62,11 @@ class Store:
             if self.db_path is not None:
                 self.read_only = self._sqlite_is_read_only(self.db_path)
             self.engine = self._make_engine(location.database_url)
-            self._ensure_schema()
+            try:
+                self._ensure_schema()
+            except BaseException:
+                self.engine.dispose()  # a store that did not open holds no connections
+                raise
         except OSError as exc:
             raise StoreError(
                 f"cannot open {self.describe()}: {exc.strerror or exc}; check that the folder "
@@ -119,7 +123,8 @@ class Store:
             # reaches the user as a StoreError naming this store, never as a driver error.
             if _is_version_clash(context.original_exception):
                 return  # insert_snapshot retries it
-            raise self._store_error(context.original_exception) from context.original_exception
+            failure = context.sqlalchemy_exception or context.original_exception
+            raise self._store_error(failure) from context.original_exception
 
         return engine
 
@@ -195,9 +200,9 @@ class Store:
             if "unable to open" in lowered:
                 return StoreError(f"cannot open {where} ({text}): check that its folder exists "
                                   "and is readable")
-        elif isinstance(exc, sa.exc.OperationalError) or isinstance(orig, sa.exc.OperationalError):
+        elif isinstance(exc, sa.exc.OperationalError):
             return StoreError(
-                f"cannot reach {where}: {text}. Check that the database server is running "
+                f"cannot reach {where} ({text}): check that the database server is running "
                 "and that the URL (host, port, database, user, password) is right"
             )
         if isinstance(exc, sa.exc.IntegrityError):
