@@ -171,8 +171,10 @@ class Store:
         try:
             conn.execute("PRAGMA schema_version").fetchall()
             return conn
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
             conn.close()
+            if "unable to open" not in str(exc):
+                raise
         return sqlite3.connect(f"file:{path}?immutable=1", uri=True, check_same_thread=False)
 
     def _store_error(self, exc: BaseException) -> StoreError:
