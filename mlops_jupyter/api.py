@@ -29,10 +29,23 @@ _store_spec: str | None = None
 
 def set_store(spec: str | os.PathLike[str] | None) -> Store | None:
     """Use the store at ``spec`` (a folder or SQLAlchemy URL) for this process, opening it
-    now so a wrong URL fails here; ``None`` goes back to ``MLOPS_STORE`` / the nearest ``.mlops``."""
+    now so a wrong URL fails here; ``None`` goes back to ``MLOPS_STORE`` / the nearest ``.mlops``.
+
+    A store that fails to open is not kept: the previous setting stays in use.
+    """
     global _store_spec
-    _store_spec = None if spec is None else os.fspath(spec)
-    return get_store() if spec is not None else None
+    if spec is None:
+        _store_spec = None
+        return None
+    if not isinstance(spec, (str, os.PathLike)):
+        raise _invalid("spec", spec, "a folder path or a SQLAlchemy URL (str or os.PathLike), "
+                       "or None")
+    from .store import open_store
+
+    text = os.fspath(spec)
+    store = open_store(text)
+    _store_spec = text
+    return store
 
 
 def get_store() -> Store:
@@ -40,6 +53,28 @@ def get_store() -> Store:
     from .store import open_store
 
     return open_store(_store_spec)
+
+
+def _invalid(argument: str, value: Any, accepted: str):
+    from .errors import InvalidValueError
+
+    return InvalidValueError(f"{argument} must be {accepted}; got {type(value).__name__} "
+                             f"{value!r:.80}")
+
+
+def _check_str(argument: str, value: Any, optional: bool = True) -> None:
+    if not (isinstance(value, str) or (optional and value is None)):
+        raise _invalid(argument, value, "a string" + (" or None" if optional else ""))
+
+
+def _check_count(argument: str, value: Any, minimum: int) -> None:
+    """``value`` is None or an int (not a bool) of at least ``minimum``."""
+    import numbers
+
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise _invalid(argument, value, f"an int >= {minimum} or None")
 
 
 # -- runs --------------------------------------------------------------------------------------
@@ -55,6 +90,10 @@ def start_run(name: str | None = None, experiment: str = "default",
     """
     from .tracking.run import start_run as _start
 
+    if tags is not None and not isinstance(tags, Mapping):
+        raise _invalid("tags", tags, "a mapping of tag names to values, or None")
+    if parent is not None and not isinstance(parent, (Run, str)):
+        raise _invalid("parent", parent, "a Run, a run id (str) or None")
     return _start(get_store(), name=name, experiment=experiment, tags=tags, parent=parent,
                   source=_current_cell_source())
 
@@ -153,6 +192,14 @@ def _runs_frame(experiment: str | None = None, filter: str | None = None,
     )
     from .tracking.runs_frame import build_runs_frame, sort_runs
 
+    _check_str("experiment", experiment)
+    _check_str("filter", filter)
+    if not (order_by is None or isinstance(order_by, str) or (
+            isinstance(order_by, (list, tuple)) and all(isinstance(o, str) for o in order_by))):
+        raise _invalid("order_by", order_by,
+                       'a column name with optional "asc"/"desc" ("metrics.f1 desc"), a list '
+                       "of them, or None")
+    _check_count("limit", limit, 0)
     # Both are parsed before the store is touched: a typo costs no query.
     tree = None if is_empty(filter) else parse_filter(filter)
     parse_order_by(order_by)
@@ -167,7 +214,7 @@ def _runs_frame(experiment: str | None = None, filter: str | None = None,
         frame = apply_filter(frame, tree, known_columns=known)
     frame = sort_runs(frame, order_by, known_columns=known)
     if limit is not None:
-        frame = frame.head(limit)
+        frame = frame.head(int(limit))
     return frame, known
 
 
@@ -175,6 +222,7 @@ def get_run(run_id: str) -> RunRecord:
     """Everything about a run (a unique prefix of its id is enough)."""
     from .tracking.records import RunRecord
 
+    _check_str("run_id", run_id, optional=False)
     store = get_store()
     _reap_crashed_runs(store)
     return RunRecord.from_record(store.run_record(store.resolve_run_id(run_id)), store)
@@ -184,6 +232,8 @@ def load_model(run_id: str, name: str | None = None, trusted: list[str] | None =
     """Load a model saved by a run (skops; see tracking.models for the trust policy)."""
     from .tracking.models import load_model as _load
 
+    _check_str("run_id", run_id, optional=False)
+    _check_str("name", name)
     store = get_store()
     return _load(store, store.resolve_run_id(run_id), name, trusted)
 
@@ -213,6 +263,8 @@ def load_snapshot(name_or_id: str, version: int | None = None) -> pd.DataFrame |
     """The frame stored as ``name_or_id`` (latest version unless ``version``)."""
     from .tracking.snapshots import load_snapshot_frame
 
+    _check_str("name_or_id", name_or_id, optional=False)
+    _check_count("version", version, 1)
     return load_snapshot_frame(get_store(), name_or_id, version)
 
 
@@ -391,4 +443,8 @@ def compare(runs: list[str] | None = None, *, experiment: str | None = None,
     """
     from .tracking.comparison_source import load_comparison
 
+    _check_str("experiment", experiment)
+    _check_str("metric", metric)
+    _check_str("filter", filter)
+    _check_count("last", last, 1)
     return load_comparison(runs, experiment=experiment, last=last, metric=metric, filter=filter)

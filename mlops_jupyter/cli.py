@@ -19,44 +19,64 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("run_id")
     sub.add_parser("snapshots", help="list snapshots")
     args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a terminal gets one line, never a traceback
+        print(f"error: {_one_error(exc)}", file=sys.stderr)
+        return 2
+    return 0
 
+
+def _one_error(exc: BaseException) -> str:
+    """The message of ``exc``: ours as written (a filter error keeps its caret lines),
+    anything else as its type and first line."""
+    from mlops_jupyter.errors import MlopsError
+
+    if isinstance(exc, MlopsError):
+        return str(exc)
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def _run(args: argparse.Namespace) -> None:
     import pandas as pd
 
     import mlops_jupyter as mj
-    from mlops_jupyter.errors import MlopsError
 
     if args.store:
         mj.set_store(args.store)
     pd.set_option("display.width", 200)
-    try:
-        if args.command == "runs":
-            frame = mj.runs(experiment=args.experiment, filter=args.filter,
-                            order_by=args.order_by, limit=args.limit)
-            columns = ["run_id", "name", "experiment", "status", "duration"] + [
-                c for c in frame.columns if c.startswith("metrics.")]
-            frame = frame[columns].assign(run_id=frame.run_id.str[:8])
-            print(frame.to_string(index=False) if len(frame) else "no runs")
-        elif args.command == "show":
-            record = mj.get_run(args.run_id)
-            print(f"run {record.id} '{record.name}' [{record.status}] experiment {record.experiment}")
-            for title, values in (("params", record.params), ("metrics", record.metrics),
-                                  ("tags", record.tags)):
-                print(f"{title}:")
-                for key, value in sorted(values.items()):
-                    print(f"  {key} = {value!r}")
-            print(f"models: {', '.join(record.models) or '-'}")
-            for item in record.inputs:
-                print(f"input {item['role']}: {item['name']} v{item['version']} "
-                      f"({item['rows']} rows, {item['fingerprint'][:12]})")
-            if record.error:
-                print(record.error)
-        elif args.command == "snapshots":
-            frame = mj.snapshots()
-            print(frame.drop(columns=["id"]).to_string(index=False) if len(frame) else "no snapshots")
-    except (MlopsError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    if args.command == "runs":
+        frame = mj.runs(experiment=args.experiment, filter=args.filter,
+                        order_by=args.order_by, limit=args.limit)
+        if not len(frame):
+            print("no runs")
+            return
+        columns = ["run_id", "name", "experiment", "status", "duration"] + [
+            c for c in frame.columns if c.startswith("metrics.")]
+        frame = frame[columns].assign(run_id=frame.run_id.str[:8])
+        print(frame.to_string(index=False))
+    elif args.command == "show":
+        record = mj.get_run(args.run_id)
+        print(f"run {record.id} '{record.name}' [{record.status}] experiment {record.experiment}")
+        for title, values in (("params", record.params), ("metrics", record.metrics),
+                              ("tags", record.tags)):
+            print(f"{title}:")
+            for key, value in sorted(values.items()):
+                print(f"  {key} = {value!r}")
+        print(f"models: {', '.join(record.models) or '-'}")
+        for item in record.inputs:
+            print(f"input {item['role']}: {item['name']} v{item['version']} "
+                  f"({item['rows']} rows, {item['fingerprint'][:12]})")
+        if record.error:
+            print(record.error)
+    elif args.command == "snapshots":
+        frame = mj.snapshots()
+        print(frame.drop(columns=["id"]).to_string(index=False) if len(frame) else "no snapshots")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import re
 import uuid
@@ -68,14 +69,35 @@ class ArtifactStore:
     its temporary file itself. Every read is checked against the hash it was asked for.
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, read_only: bool = False):
         import fsspec
 
         self.url = url
+        self.read_only = read_only  # the store's database is read-only: refuse blob writes too
         self.fs, self.root = fsspec.core.url_to_fs(url)
         self.root = self.root.rstrip("/")
-        self.fs.makedirs(self.root, exist_ok=True)
         self._swept = False
+        if not read_only:
+            try:
+                self.fs.makedirs(self.root, exist_ok=True)
+            except OSError as exc:
+                raise self._write_error(exc) from None
+
+    def _write_error(self, exc: OSError | None):
+        from ..errors import StoreError
+
+        if exc is None or exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return StoreError(
+                f"the artifact store {self.url} is read-only (a read-only mount or no write "
+                "permission): stored blobs can be read but no new ones written; write to a "
+                "store you can write (mj.set_store / MLOPS_STORE)"
+            )
+        if exc.errno == errno.ENOSPC:
+            return StoreError(f"the artifact store {self.url} is out of disk space "
+                              f"({exc.strerror or exc}); nothing was stored: free some space "
+                              "and try again")
+        return StoreError(f"cannot write to the artifact store {self.url}: {exc}. Nothing was "
+                          "stored; fix the store's folder or permissions, then try again")
 
     def _path(self, blob_hash: str, what: str = "a blob") -> str:
         blob_hash = check_blob_hash(blob_hash, what)
@@ -94,6 +116,8 @@ class ArtifactStore:
         writing): a missing or truncated blob is written again; a same-size damaged one is
         caught when read (:meth:`get_bytes`).
         """
+        if self.read_only:
+            raise self._write_error(None)
         blob_hash = hashlib.sha256(data).hexdigest()
         path = self._path(blob_hash)
         if self._stored_size(path) == len(data):
@@ -115,9 +139,11 @@ class ArtifactStore:
             self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
             self.fs.mv(tmp, path)
         except BaseException as exc:
-            self._discard(tmp)
+            self._discard(tmp)  # a full disk leaves a partial temp file: do not keep it
             if not isinstance(exc, Exception):  # Ctrl-C: cleaned up, re-raised unchanged
                 raise
+            if isinstance(exc, OSError):
+                raise self._write_error(exc) from exc
             raise StoreError(
                 f"cannot write a blob of {len(data):,} bytes to the artifact store {self.url}: "
                 f"{type(exc).__name__}: {exc}. Nothing was stored; free space or fix the "

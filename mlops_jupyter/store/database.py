@@ -5,8 +5,11 @@ This module and ``artifacts.py`` are the only code that touches SQL or artifact 
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
+import random
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,16 +21,28 @@ import sqlalchemy as sa
 from ..errors import InvalidValueError, NotFoundError, StoreError, StoreVersionError
 from . import schema as t
 from .artifacts import ArtifactStore, StoredBlob
-from .location import StoreLocation, resolve_location
+from .location import StoreLocation, display_url, resolve_location
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest schema revision this code knows; bump with every new migration file.
-HEAD_REVISION = "0001"
-KNOWN_REVISIONS = ("0001",)
+HEAD_REVISION = "0002"
+KNOWN_REVISIONS = ("0001", "0002")
+
+
+# conn.info key of the experiment ids a write transaction found (kept once it commits).
+_LEARNED = "mlops_jupyter.learned_experiment_ids"
+# Concurrent snapshot writers on PostgreSQL retry a version another writer took this often.
+_VERSION_ATTEMPTS = 20
 
 
 def _nan_to_none(value: float) -> float | None:
     return None if math.isnan(value) else value
+
+
+def _is_version_clash(exc: BaseException) -> bool:
+    """A concurrent writer took the snapshot version this one wanted (PostgreSQL)."""
+    diag = getattr(exc, "diag", None)
+    return getattr(diag, "constraint_name", None) == "uq_snapshots_name_version"
 
 
 class Store:
@@ -35,54 +50,191 @@ class Store:
 
     def __init__(self, location: StoreLocation):
         self.location = location
-        if location.root is not None:
-            location.root.mkdir(parents=True, exist_ok=True)
-        self.engine = self._make_engine(location.database_url)
-        self._ensure_schema()
         self._artifacts: ArtifactStore | None = None
         self._statements: dict[tuple[str, ...], Any] = {}
+        # Filled only after the transaction that found an id commits (see write()).
         self._experiment_ids: dict[str, int] = {}  # experiments are never deleted
+        self.db_path = self._sqlite_path(location.database_url)
+        self.read_only = False
+        try:
+            if location.root is not None:
+                location.root.mkdir(parents=True, exist_ok=True)
+            if self.db_path is not None:
+                self.read_only = self._sqlite_is_read_only(self.db_path)
+            self.engine = self._make_engine(location.database_url)
+            try:
+                self._ensure_schema()
+            except BaseException:
+                self.engine.dispose()  # a store that did not open holds no connections
+                raise
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open {self.describe()}: {exc.strerror or exc}; check that the folder "
+                "exists, is a folder and is writable (or point MLOPS_STORE / mj.set_store at "
+                "another store)"
+            ) from None
+
+    def describe(self) -> str:
+        """The store as messages name it: its database file, or its URL without password."""
+        if self.db_path is not None:
+            return f"the store {self.db_path}"
+        subject = display_url(self.location.database_url)
+        if self.location.source == "MLOPS_STORE":
+            return f"the store MLOPS_STORE={subject}"
+        return f"the store {subject}"
+
+    @staticmethod
+    def _sqlite_path(url: str) -> Path | None:
+        if not url.startswith("sqlite"):
+            return None
+        database = sa.engine.make_url(url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database).resolve()
+
+    @staticmethod
+    def _sqlite_is_read_only(path: Path) -> bool:
+        """An existing database we may read but not write: a read-only mount or permissions.
+        SQLite also needs to create its -wal/-shm files next to it, hence the folder check."""
+        if not path.exists():
+            return False
+        return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
     # -- connection management -------------------------------------------------------------
     def _make_engine(self, url: str) -> sa.Engine:
         if url.startswith("sqlite"):
-            engine = sa.create_engine(url, connect_args={"timeout": 60})
+            engine = self._sqlite_engine(url)
+        else:
+            try:
+                engine = sa.create_engine(url, pool_pre_ping=True)
+            except sa.exc.NoSuchModuleError as exc:
+                raise StoreError(f"cannot open {self.describe()}: {exc}") from None
+            except ModuleNotFoundError as exc:
+                raise StoreError(
+                    f"cannot open {self.describe()}: the database driver {exc.name!r} is not "
+                    "installed (for PostgreSQL: pip install 'mlops-jupyter[postgres]')"
+                ) from None
+            except sa.exc.ArgumentError as exc:
+                raise StoreError(f"cannot open {self.describe()}: {exc}") from None
 
-            @sa.event.listens_for(engine, "connect")
-            def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
-                # Manage transactions ourselves so writes can take the lock up front.
-                dbapi_conn.isolation_level = None
-                cur = dbapi_conn.cursor()
+        @sa.event.listens_for(engine, "handle_error")
+        def _on_error(context):
+            # Every failure of the database (damaged file, lost connection, full disk...)
+            # reaches the user as a StoreError naming this store, never as a driver error.
+            if _is_version_clash(context.original_exception):
+                return  # insert_snapshot retries it
+            failure = context.sqlalchemy_exception or context.original_exception
+            raise self._store_error(failure) from context.original_exception
+
+        return engine
+
+    def _sqlite_engine(self, url: str) -> sa.Engine:
+        read_only = self.read_only
+        kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}}
+        if read_only:
+            kwargs = {"creator": self._read_only_connection}
+        engine = sa.create_engine(url, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
+            # Manage transactions ourselves so writes can take the lock up front.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            if not read_only:  # changing the journal mode is a write
                 cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA busy_timeout=60000")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.close()
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
 
-            @sa.event.listens_for(engine, "begin")
-            def _on_begin(conn):
-                # BEGIN IMMEDIATE takes the write lock at the start, so SQLite's busy handler
-                # waits for it instead of failing with "database is locked" on lock upgrade.
-                read_only = conn.get_execution_options().get("read_only", False)
-                conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            # BEGIN IMMEDIATE takes the write lock at the start, so SQLite's busy handler
+            # waits for it instead of failing with "database is locked" on lock upgrade.
+            read_only = conn.get_execution_options().get("read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-            return engine
+        return engine
+
+    def _read_only_connection(self):
+        """A connection to a database this process may not write.
+
+        ``mode=ro`` sees other writers' latest commits, but in WAL mode it needs the -shm
+        file to exist already (a writer has the store open); with no writer and a folder we
+        cannot write, SQLite can only open it ``immutable`` (nobody is writing it then)."""
+        import sqlite3
+        from urllib.parse import quote
+
+        path = quote(str(self.db_path))
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60,
+                               check_same_thread=False)
         try:
-            return sa.create_engine(url, pool_pre_ping=True)
-        except sa.exc.NoSuchModuleError as exc:
-            raise StoreError(f"cannot open store {url!r}: {exc}") from None
-        except ModuleNotFoundError as exc:
-            raise StoreError(
-                f"cannot open store {url!r}: the database driver {exc.name!r} is not installed "
-                "(for PostgreSQL: pip install 'mlops-jupyter[postgres]')"
-            ) from None
+            conn.execute("PRAGMA schema_version").fetchall()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "unable to open" not in str(exc):
+                raise
+        return sqlite3.connect(f"file:{path}?immutable=1", uri=True, check_same_thread=False)
+
+    def _store_error(self, exc: BaseException) -> StoreError:
+        """What a failure of the database means for the user, and what to do."""
+        orig = getattr(exc, "orig", None) or exc
+        text = " ".join(str(orig).split()) or type(orig).__name__
+        lowered = text.lower()
+        where = self.describe()
+        if (isinstance(orig, OSError) and orig.errno == errno.ENOSPC) or "disk is full" in lowered:
+            return StoreError(f"{where} is out of disk space ({text}); nothing of this write "
+                              "was stored: free some space and try again")
+        if self.db_path is not None:
+            if "not a database" in lowered or "malformed" in lowered:
+                return StoreError(
+                    f"{self.db_path} is not a usable mlops-jupyter database ({text}): it is "
+                    "damaged or another kind of file. Move it aside (sqlite3's .recover may "
+                    "save its data) to start a new store there, or use another store "
+                    "(MLOPS_STORE / mj.set_store)"
+                )
+            if "readonly" in lowered or "read-only" in lowered:
+                return self._read_only_error()
+            if "locked" in lowered:
+                return StoreError(f"{where} stayed locked by another process for 60 s ({text}); "
+                                  "try again when that process has finished writing")
+            if "unable to open" in lowered:
+                return StoreError(f"cannot open {where} ({text}): check that its folder exists "
+                                  "and is readable")
+        elif isinstance(exc, sa.exc.OperationalError):
+            return StoreError(
+                f"cannot reach {where} ({text}): check that the database server is running "
+                "and that the URL (host, port, database, user, password) is right"
+            )
+        if isinstance(exc, sa.exc.IntegrityError):
+            return StoreError(f"{where} refused the write ({text}); nothing of it was stored")
+        return StoreError(f"{where} failed: {type(orig).__name__}: {text}")
+
+    def _read_only_error(self) -> StoreError:
+        return StoreError(
+            f"{self.describe()} is read-only (a read-only mount or no write permission): it "
+            "can be read (mj.runs, mj.get_run, mj.load_snapshot) but nothing can be written "
+            "to it; write to a store you can write (mj.set_store / MLOPS_STORE)"
+        )
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
         """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE)
-        and waits up to 60 s for it, so concurrent writers queue instead of failing."""
+        and waits up to 60 s for it, so concurrent writers queue instead of failing.
+
+        What the transaction learns for the in-process caches is kept only once it commits:
+        no cache outlives a rolled-back transaction."""
+        if self.read_only:
+            raise self._read_only_error()
+        learned: dict[str, int] = {}
         with self.engine.begin() as conn:
-            yield conn
+            conn.info[_LEARNED] = learned
+            try:
+                yield conn
+            finally:
+                conn.info.pop(_LEARNED, None)
+        self._experiment_ids.update(learned)
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
@@ -103,9 +255,15 @@ class Store:
             from .. import __version__
 
             raise StoreVersionError(
-                f"the store at {self.location.database_url} has schema revision {current!r}, "
+                f"{self.describe()} has schema revision {current!r}, "
                 f"written by a newer mlops-jupyter; this mlops-jupyter {__version__} knows "
                 f"revisions up to {HEAD_REVISION!r}. Upgrade it: pip install -U mlops-jupyter"
+            )
+        if self.read_only:
+            raise StoreError(
+                f"{self.describe()} is read-only and needs its schema upgraded (revision "
+                f"{current!r} to {HEAD_REVISION!r}) before this mlops-jupyter can read it: open "
+                "it once where it is writable, or use the mlops-jupyter that wrote it"
             )
         self._upgrade()
 
@@ -122,7 +280,7 @@ class Store:
     @property
     def artifacts(self) -> ArtifactStore:
         if self._artifacts is None:
-            self._artifacts = ArtifactStore(self.location.artifacts_url)
+            self._artifacts = ArtifactStore(self.location.artifacts_url, read_only=self.read_only)
         return self._artifacts
 
     def _insert(self, table: sa.Table):
@@ -162,6 +320,7 @@ class Store:
 
     # -- experiments and runs --------------------------------------------------------------
     def experiment_id(self, conn: sa.Connection, name: str) -> int:
+        """The id of experiment ``name``, created in ``conn``'s transaction if new."""
         cached = self._experiment_ids.get(name)
         if cached is not None:
             return cached
@@ -173,7 +332,8 @@ class Store:
                 .on_conflict_do_nothing(index_elements=["name"])
             )
             found = conn.execute(query).scalar_one()
-        self._experiment_ids[name] = found
+        # Remembered by write() after commit: a rolled-back insert must not leave its id.
+        conn.info.get(_LEARNED, {})[name] = found
         return found
 
     def create_run(self, run: Mapping[str, Any], experiment: str,
@@ -181,6 +341,11 @@ class Store:
                    tags: Mapping[str, str] | None = None) -> None:
         with self.write() as conn:
             values = dict(run)
+            parent = values.get("parent_run_id")
+            if parent is not None and conn.execute(
+                    sa.select(t.runs.c.id).where(t.runs.c.id == parent)).first() is None:
+                raise NotFoundError(f"parent run {parent!r} does not exist in this store; "
+                                    "pass the id of an existing run (mj.runs() lists them)")
             values["experiment_id"] = self.experiment_id(conn, experiment)
             conn.execute(t.runs.insert(), [values])
             if params:
@@ -437,7 +602,8 @@ class Store:
             ).mappings()]
 
     def mark_crashed(self, run_ids: list[str], reason: str) -> None:
-        if run_ids:
+        # A reader of a read-only store cannot fix them; they stay RUNNING for it.
+        if run_ids and not self.read_only:
             with self.write() as conn:
                 conn.execute(
                     t.runs.update()
@@ -490,15 +656,24 @@ class Store:
 
     def insert_snapshot(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Insert a new version of ``row['name']``; the version number is assigned here."""
-        with self.write() as conn:
-            # Under the write lock (SQLite) / unique constraint (PostgreSQL) no two
-            # writers get the same version.
-            latest = conn.execute(
-                sa.select(sa.func.max(t.snapshots.c.version)).where(t.snapshots.c.name == row["name"])
-            ).scalar()
-            values = {**row, "version": (latest or 0) + 1}
-            conn.execute(t.snapshots.insert().values(**values))
-        return values
+        # SQLite's write lock serialises writers, so the next version is free when read.
+        # PostgreSQL lets two writers read the same latest version; the unique key stops the
+        # second, which then retries with the version the first one committed.
+        for attempt in range(_VERSION_ATTEMPTS):
+            try:
+                with self.write() as conn:
+                    latest = conn.execute(
+                        sa.select(sa.func.max(t.snapshots.c.version))
+                        .where(t.snapshots.c.name == row["name"])
+                    ).scalar()
+                    values = {**row, "version": (latest or 0) + 1}
+                    conn.execute(t.snapshots.insert().values(**values))
+                return values
+            except sa.exc.IntegrityError as exc:
+                if not _is_version_clash(exc.orig) or attempt == _VERSION_ATTEMPTS - 1:
+                    raise self._store_error(exc) from exc
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise AssertionError("unreachable")
 
     def snapshot_row(self, name_or_id: str, version: int | None = None) -> dict[str, Any]:
         with self.read() as conn:

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import StoreError
+from ..errors import InvalidValueError, StoreError
 from . import active
 from .environment import GitProbe, python_environment
 from .process import host_name, process_start
-from .values import metric_value, normalize_params, validate_name
+from .values import check_step, metric_value, normalize_params, validate_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,24 +77,32 @@ class Run:
         self.log_params({key: value})
 
     def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log several params at once: all are checked first; if one is rejected, none is
+        stored."""
         self.store.log_params(self.id, normalize_params(params))
 
     def _next_step(self, key: str, step: int | None) -> int:
+        """``step`` checked, or the one after ``key``'s last; changes nothing."""
         if step is None:
             step = self._steps.get(key, -1) + 1
-        elif not isinstance(step, int) or isinstance(step, bool):
-            raise TypeError(f"step of metric {key!r} must be an int, got {step!r}")
-        self._steps[key] = max(step, self._steps.get(key, -1))
-        return step
+        return check_step(key, step)
 
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
         """Log a number; without ``step`` each call for a key takes the next step (0, 1, 2...)."""
         self.log_metrics({key: value}, step=step)
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Log several numbers at once: all are checked first, and if one is rejected none
+        is stored and no step is used up."""
+        if not isinstance(metrics, Mapping):
+            raise InvalidValueError(
+                f"metrics must be a mapping of names to numbers; got {type(metrics).__name__}")
         now = time.time()
         rows = [(k, metric_value(k, v), self._next_step(k, step), now) for k, v in metrics.items()]
         self.store.log_metrics(self.id, rows)
+        # Only a stored batch moves the automatic steps on.
+        for key, _, used, _ in rows:
+            self._steps[key] = max(used, self._steps.get(key, -1))
 
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})

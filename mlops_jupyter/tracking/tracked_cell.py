@@ -23,6 +23,7 @@ from .cell_analysis import cell_names, literal_assignments, looks_like_metric
 from .code_slice import CellExecution, compute_code_slice
 from .notebook import current_cell_id, notebook_path
 from .run import FINISHED, Run, add_note, new_run_id, outcome
+from .values import normalize_params
 
 
 @dataclass
@@ -99,7 +100,10 @@ def _as_number(value: Any) -> float | None:
                 return None
         else:
             return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond a float: not a metric we can store
+        return None
 
 
 class _Tee:
@@ -298,7 +302,11 @@ class TrackedCell:
             _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
 
         if params:
-            run.log_params(params)
+            # Capture never fails the cell: a value that cannot be stored is left out, with
+            # a warning on the run (an explicit run.log_params raises instead).
+            stored = normalize_params(params, skipped=self._warnings)
+            run.store.log_params(run.id, stored)
+            params = {k: v for k, v in params.items() if k in stored}
         if metrics:
             run.log_metrics(metrics)
         summary.params = params
@@ -354,8 +362,6 @@ class TrackedCell:
                          search: Any) -> None:
         """One child run per candidate, named and tagged with its search (several searches
         in one cell each keep their own candidates apart)."""
-        from .values import normalize_params
-
         run = self.run
         assert run is not None
         store = run.store
@@ -366,7 +372,7 @@ class TrackedCell:
                 warnings.simplefilter("ignore")
                 child_params = normalize_params(
                     {k: (type(v).__name__ if hasattr(v, "fit") else v)
-                     for k, v in candidate["params"].items()}
+                     for k, v in candidate["params"].items()}, skipped=[]
                 )
             store.create_run(
                 {"id": child_id, "name": f"{run.name}/{search_name}/candidate-{i}",

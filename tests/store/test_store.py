@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import mlops_jupyter as mj
 from mlops_jupyter.errors import NotFoundError, StoreVersionError
 from mlops_jupyter.store import Store, resolve_location
+from mlops_jupyter.store.database import HEAD_REVISION
 
 
 def test_run_roundtrip_keeps_types_and_special_floats(store_spec):
@@ -94,7 +95,7 @@ def test_newer_store_schema_is_refused_with_both_versions(tmp_path):
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
     engine.dispose()
-    with pytest.raises(StoreVersionError, match=r"'0099'.*'0001'"):
+    with pytest.raises(StoreVersionError, match=rf"'0099'.*'{HEAD_REVISION}'"):
         Store(location)
 
 
