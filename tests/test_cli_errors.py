@@ -60,4 +60,5 @@ def test_unreachable_store_from_the_environment(tmp_path):
 def test_user_mistakes(tmp_path, args, expected):
     store = ["--store", str(tmp_path / "s")]
     assert cli(*store, "runs").returncode == 0
-    assert_one_error_line(cli(*store, *args), expected, caret="-f" in args)
+    # Filter and order_by mistakes add the expression and a caret under the bad position.
+    assert_one_error_line(cli(*store, *args), expected, caret="-f" in args or "-o" in args)
