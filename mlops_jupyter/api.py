@@ -173,7 +173,7 @@ def runs(experiment: str | None = None, filter: str | None = None,
 
     ``filter`` is MLflow's search syntax plus ``or``, ``not``, parentheses and numeric
     params (``"metrics.accuracy > 0.9 and params.model = 'rf'"``; docs/query.md and
-    :mod:`mlops_jupyter.tracking.run_filter`); ``order_by`` like ``"metrics.`f1 score` DESC"``;
+    :mod:`mlops_jupyter.analysis.runs_query`); ``order_by`` like ``"metrics.`f1 score` DESC"``;
     newest first by default and for ties. Raises FilterSyntaxError naming the position.
     """
     return _runs_frame(experiment, filter, order_by, limit)[0]
@@ -183,14 +183,15 @@ def _runs_frame(experiment: str | None = None, filter: str | None = None,
                 order_by: str | list[str] | None = None, limit: int | None = None
                 ) -> tuple[pd.DataFrame, frozenset[str]]:
     """``runs(...)`` and the columns some run in the store has (for filters on the frame)."""
-    from .tracking.run_filter import (
+    from .analysis.runs_query import (
         apply_filter,
         is_empty,
         parse_filter,
         parse_order_by,
         prefilter_conditions,
+        sort_runs,
     )
-    from .tracking.runs_frame import build_runs_frame, sort_runs
+    from .tracking.runs_frame import build_runs_frame
 
     _check_str("experiment", experiment)
     _check_str("filter", filter)

@@ -371,7 +371,7 @@ def filter_runs(frame: pd.DataFrame, expr: str | None) -> pd.DataFrame:
     """
     if not expr or not expr.strip():
         return frame
-    from mlops_jupyter.tracking.run_filter import apply_filter  # pure: parses, never evals
+    from .runs_query import apply_filter  # pure: parses, never evals
 
     return apply_filter(frame, expr.strip())
 
@@ -382,7 +382,7 @@ def _sort_values(series: pd.Series) -> pd.Series:
     text; missing last)."""
     if series.dtype != object:
         return series
-    from mlops_jupyter.tracking.runs_frame import _ranks  # pure; moves below with issue 9
+    from .runs_query import _ranks
 
     ranks = _ranks(series, "params", ascending=True)
     return pd.Series(np.where(np.isinf(ranks), np.nan, ranks), index=series.index)

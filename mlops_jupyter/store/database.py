@@ -477,7 +477,7 @@ class Store:
                     conditions: Sequence[tuple[str, str, str, Any]] = ()) -> dict[str, Any]:
         """Raw rows of runs, params, latest metrics and tags (the API pivots them).
 
-        ``conditions`` (from ``run_filter.prefilter_conditions``) narrow the runs in SQL
+        ``conditions`` (from ``runs_query.prefilter_conditions``) narrow the runs in SQL
         first: only matching runs are fetched and pivoted. ``known_keys``: the keys of every
         run of ``experiment`` (all runs without one), matching or not, so the table has the
         same columns whatever the filter; ``store_keys``: the keys of the whole store (only
@@ -565,7 +565,7 @@ class Store:
 
     @staticmethod
     def _condition(kind: str, key: str, op: str, value: Any):
-        """SQL for one ``run_filter.prefilter_conditions`` term: ``(kind, key, op, value)``,
+        """SQL for one ``runs_query.prefilter_conditions`` term: ``(kind, key, op, value)``,
         ``op`` a comparison or ``"in"`` (``value`` then a tuple). Params are stored as JSON
         text, so a param's strings are compared as their JSON encoding."""
         import operator

@@ -96,8 +96,8 @@ def load_comparison(runs: Sequence[str] | None = None, *, experiment: str | None
     """
     from .. import api
     from ..analysis.compare import build_comparison
+    from ..analysis.runs_query import apply_filter
     from ..errors import FilterSyntaxError
-    from .run_filter import apply_filter
 
     if isinstance(runs, str):
         runs = runs.split()

@@ -9,9 +9,8 @@ import warnings
 import pytest
 
 import mlops_jupyter as mj
+from mlops_jupyter.analysis.runs_query import apply_filter, sort_runs
 from mlops_jupyter.errors import FilterSyntaxError
-from mlops_jupyter.tracking.run_filter import apply_filter
-from mlops_jupyter.tracking.runs_frame import sort_runs
 
 PARAM_VALUES = [0.01, "0.01", 0.1, 1, True, False, "true", "rf", "RF", "lr", "", "a_b%", 3, 3.0,
                 "3", "auto", None, [64, 32], {"k": 1}, "é", 'q"uote', 10**20]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from mlops_jupyter.analysis.runs_query import sort_runs
 from mlops_jupyter.errors import FilterSyntaxError
-from mlops_jupyter.tracking.runs_frame import sort_runs
 
 
 @pytest.fixture

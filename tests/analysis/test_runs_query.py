@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
+from mlops_jupyter.analysis.runs_query import apply_filter
 from mlops_jupyter.errors import FilterSyntaxError
-from mlops_jupyter.tracking.run_filter import apply_filter
 
 
 @pytest.fixture
@@ -239,7 +239,7 @@ def test_every_example_in_the_query_docs_parses():
     """docs/query.md's tables: each filter example of a form we support parses as shown."""
     from pathlib import Path
 
-    from mlops_jupyter.tracking.run_filter import parse_filter
+    from mlops_jupyter.analysis.runs_query import parse_filter
 
     doc = Path(__file__).parents[2] / "docs" / "query.md"
     examples = []
