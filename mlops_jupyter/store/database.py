@@ -35,6 +35,31 @@ _LEARNED = "mlops_jupyter.learned_experiment_ids"
 _VERSION_ATTEMPTS = 20
 
 
+def _enable_wal(cur: Any, wait: float = 60.0) -> None:
+    """Put the database in WAL mode (persistent: once set, later opens only read it).
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once,
+    without its busy handler, while another process holds any lock: two processes opening a
+    new store together would fail. Retry for up to ``wait`` seconds, as writes wait.
+    """
+    import sqlite3
+
+    deadline = time.monotonic() + wait
+    delay = 0.005
+    while True:
+        try:
+            # Read first: a store already in WAL mode (every store after its first open)
+            # needs no lock at all.
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 def _nan_to_none(value: float) -> float | None:
     return None if math.isnan(value) else value
 
@@ -141,7 +166,7 @@ class Store:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             if not read_only:  # changing the journal mode is a write
-                cur.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=60000")
             cur.execute("PRAGMA foreign_keys=ON")
