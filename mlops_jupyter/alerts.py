@@ -52,6 +52,8 @@ def alert_text(report: DriftReport) -> str:
     head = (f"Data drift: {report.n_drifted} of {report.n_columns} columns drifted "
             f"({report.share_drifted:.0%})"
             + (" - dataset drift" if report.dataset_drift else ""))
+    if report.broken:
+        head += f"; {len(report.broken)} can no longer be compared: {', '.join(report.broken)}"
     lines = [head] + [f"- {c.column}: {describe_column(c)}" for c in report.columns if c.drifted]
     return "\n".join(lines)
 

@@ -114,3 +114,24 @@ def test_invalid_alert_is_a_clear_error(quiet):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="callable, 'log' or an http"):
             send_drift_alert(quiet, "email-me")
+
+
+def test_a_column_that_cannot_be_compared_fires_the_alert(webhook):
+    ref = pd.DataFrame({f"a{i}": np.arange(100.0) for i in range(5)} | {"zip": np.arange(100)})
+    cur = ref.copy()
+    cur["zip"] = [str(i) for i in range(100)]
+    cur["a0"] = np.inf
+    report = compute_drift(ref, cur)
+    calls = []
+    send_drift_alert(report, calls.append)
+    assert calls == [report]
+    url, hook = webhook
+    send_drift_alert(report, url)
+    _, body = hook.received[-1]
+    assert body["broken_columns"] == {
+        "a0": "no finite values in the current frame (100% infinite)",
+        "zip": "numeric in reference but string in current "
+               "(pass categorical=['zip'] to compare the values as labels)",
+    }
+    assert "zip: cannot be compared any more" in body["text"]
+    assert "2 can no longer be compared" in body["text"]
