@@ -193,12 +193,14 @@ SETTINGS = settings(
 )
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # float32
 @SETTINGS
 @given(frames())
 def test_supported_frames_round_trip_exactly(df):
     assert_round_trips_exactly(df)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
 @SETTINGS
 @given(frames(values=st.one_of(supported_values, exotic_values)))
 def test_other_frames_round_trip_exactly_or_are_refused_naming_the_column(df):
