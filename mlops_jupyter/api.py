@@ -391,7 +391,8 @@ def _stored_importance(record: RunRecord) -> dict[str, float] | None:
 
 def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
             max_rows: int | None = 1000, run: str | None = None, class_index: int | None = None,
-            group_features: bool = False, keep_rows: list[Any] | None = None):
+            group_features: bool = False, keep_rows: list[Any] | None = None,
+            target: int | str | None = None):
     """SHAP explanation of ``model`` on ``X``; returns an Explanation.
 
     ``model`` may be a fitted estimator or a run id (then the run's model is loaded, and its
@@ -399,6 +400,8 @@ def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
     Inside an active run (or with ``run=``) the explanation is stored and the top features
     are logged as the ``explain.top_features`` tag. ``keep_rows``: index labels of ``X``
     that must be among the explained rows when ``X`` is sampled (to show them one by one).
+    ``target``: which target of a multi-output regressor the views show (default the first;
+    all are explained, ``Explanation.for_target`` switches).
     """
     import json
 
@@ -421,12 +424,12 @@ def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
     # A Series is one row (``X.iloc[5]``), as in explain_model.
     explanation = explain_model(model, X, y=y, background=background, max_rows=max_rows,
                                 class_index=class_index, group_features=group_features,
-                                keep_rows=keep_rows)
-    target = get_run(run) if run is not None else None
+                                keep_rows=keep_rows, target=target)
+    into = get_run(run) if run is not None else None
     live = active.current()
-    if target is not None or live is not None:
+    if into is not None or live is not None:
         store = get_store()
-        run_id = target.id if target is not None else live.id
+        run_id = into.id if into is not None else live.id
         top = explanation.grouped().top_features(k=10)
         store.add_artifact(run_id, "explanation.json", "report",
                            json.dumps(explanation.to_dict()).encode(),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import warnings
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import numpy as np
 import pandas as pd
@@ -114,3 +115,112 @@ def test_invalid_alert_is_a_clear_error(quiet):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="callable, 'log' or an http"):
             send_drift_alert(quiet, "email-me")
+
+
+def test_a_column_that_cannot_be_compared_fires_the_alert(webhook):
+    ref = pd.DataFrame({f"a{i}": np.arange(100.0) for i in range(5)} | {"zip": np.arange(100)})
+    cur = ref.copy()
+    cur["zip"] = [str(i) for i in range(100)]
+    cur["a0"] = np.inf
+    report = compute_drift(ref, cur)
+    calls = []
+    send_drift_alert(report, calls.append)
+    assert calls == [report]
+    url, hook = webhook
+    send_drift_alert(report, url)
+    _, body = hook.received[-1]
+    assert body["broken_columns"] == {
+        "a0": "no finite values in the current frame (100% infinite)",
+        "zip": "numeric in reference but string in current "
+               "(pass categorical=['zip'] to compare the values as labels)",
+    }
+    assert "zip: cannot be compared any more" in body["text"]
+    assert "2 can no longer be compared" in body["text"]
+
+
+# ---------------------------------------------------------------- webhook delivery limits
+
+
+def _serve(handler):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_webhook_does_not_follow_redirects(drifted):
+    posts = []
+
+    class Target(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            posts.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        do_GET = do_POST  # noqa: N815 - a followed 302 may become a GET
+
+        def log_message(self, *args):
+            pass
+
+    target = _serve(Target)
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{target.server_port}/steal")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    redirect = _serve(Redirect)
+    try:
+        with pytest.warns(AlertWarning) as record:
+            send_drift_alert(drifted, f"http://127.0.0.1:{redirect.server_port}/hook/token")
+        message = str(record[0].message)
+        assert "HTTP 302" in message and f"127.0.0.1:{redirect.server_port}" in message
+        assert "redirect" in message and "token" not in message
+        time.sleep(0.2)
+        assert posts == []  # the second server never got the report
+    finally:
+        for server in (redirect, target):
+            server.shutdown()
+            server.server_close()
+
+
+def test_a_trickling_webhook_cannot_hold_the_cell_past_the_deadline(drifted, monkeypatch):
+    import mlops_jupyter.alerts as alerts
+
+    monkeypatch.setattr(alerts, "WEBHOOK_TIMEOUT", 1.5)
+    stop = threading.Event()
+
+    class Trickle(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            # One byte every 0.3 s: no single read waits long enough for a socket timeout.
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000:
+                if stop.is_set():
+                    return
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.3)
+
+        def log_message(self, *args):
+            pass
+
+    server = _serve(Trickle)
+    try:
+        started = time.monotonic()
+        with pytest.warns(AlertWarning, match=r"127\.0\.0\.1.*1\.5 s"):
+            send_drift_alert(drifted, f"http://127.0.0.1:{server.server_port}/hook")
+        elapsed = time.monotonic() - started
+        assert elapsed < 1.5 + 1.0, elapsed
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()

@@ -10,7 +10,15 @@ Per column (see docs/drift.md for the reasoning behind every default):
 - categorical / string / boolean (and numeric columns with <= 5 distinct values in "auto"
   mode): chi-square test of homogeneity on the 2 x k contingency table, Jensen-Shannon
   distance, PSI on category shares, unseen categories listed;
-- every column: change of the missing-value share.
+- every column: change of the missing-value share; numeric columns: change of the share of
+  infinite values (both count as drift at an absolute change of 5 points).
+
+A column that can no longer be compared is a finding, not a footnote: when the reference
+could be compared but the current cannot (numbers became strings, no finite value is left,
+values that cannot be counted), its status is "broken" and it counts as drifted, so the
+verdict counts it and an alert fires, as a column whose values all went missing ("missing
+only") does. "not tested" is kept for what never could be compared (all missing in both
+frames, a duplicated name, a column absent from one frame).
 
 ``method="auto"`` decides with a hypothesis test (KS / chi-square, p < 0.05) while the
 reference has at most 1,000 values, and with an effect size (normalised Wasserstein /
@@ -114,7 +122,9 @@ class ColumnDrift:
 
     column: str
     kind: str
-    status: str  # "tested", "missing only" (one side has no values) or "not tested"
+    # "tested"; "missing only" (one side has no values); "broken" (the current values can no
+    # longer be compared with the reference: counted as drifted); "not tested" (left out).
+    status: str
     test: str | None = None
     statistic: float | None = None
     p_value: float | None = None
@@ -132,6 +142,9 @@ class ColumnDrift:
     reference_missing: float = 0.0
     current_missing: float = 0.0
     missing_drifted: bool = False
+    reference_infinite: float = 0.0
+    current_infinite: float = 0.0
+    infinite_drifted: bool = False
     unseen_categories: tuple[str, ...] = ()
     n_unseen: int = 0
     reason: str | None = None
@@ -146,7 +159,8 @@ class ColumnDrift:
 _FRAME_COLUMNS = (
     "column", "kind", "test", "statistic", "p_value", "p_value_adjusted", "distance", "psi",
     "threshold", "drifted", "drift_score", "reference_missing", "current_missing",
-    "missing_drifted", "unseen_categories", "status", "reason",
+    "missing_drifted", "unseen_categories", "status", "reason", "reference_infinite",
+    "current_infinite", "infinite_drifted",
 )
 
 
@@ -195,6 +209,11 @@ class DriftReport:
         return [c.column for c in self.columns if c.drifted]
 
     @property
+    def broken(self) -> dict[str, str]:
+        """Columns that can no longer be compared (counted as drifted) -> why."""
+        return {c.column: c.reason or "" for c in self.columns if c.status == "broken"}
+
+    @property
     def not_tested(self) -> dict[str, str]:
         """Columns that could not be compared -> why."""
         return {c.column: c.reason or "" for c in self.columns if not c.tested}
@@ -231,6 +250,7 @@ class DriftReport:
             "share_drifted": self.share_drifted,
             "dataset_drift": self.dataset_drift,
             "drifted_columns": self.drifted_columns,
+            "broken_columns": list(self.broken),
         }
         return _json_clean(d)
 
@@ -262,9 +282,13 @@ class DriftReport:
             f"({self.share_drifted:.0%}; dataset drift at >= {self.drift_share_threshold:.0%}). "
             f"Reference {self.n_reference:,} rows, current {self.n_current:,} rows.",
         ]
+        if self.broken:
+            lines[0] += (f" {len(self.broken)} of them can no longer be compared: "
+                         f"{', '.join(self.broken)}.")
         for c in self.columns:
             if c.drifted:
-                lines.append(f"  drifted: {c.column} ({describe_column(c)})")
+                what = "BROKEN" if c.status == "broken" else "drifted"
+                lines.append(f"  {what}: {c.column} ({describe_column(c)})")
         for name, why in self.not_tested.items():
             lines.append(f"  not tested: {name}: {why}")
         return "\n".join(lines)
@@ -279,6 +303,8 @@ def describe_column(c: ColumnDrift) -> str:
     """One-line human description of a column's result (used by summary, views, alerts)."""
     if not c.tested:
         return f"not tested: {c.reason}"
+    if c.status == "broken":
+        return f"cannot be compared any more: {c.reason}"
     parts = []
     if c.test:
         parts.append(c.test)
@@ -291,6 +317,8 @@ def describe_column(c: ColumnDrift) -> str:
         parts.append(f"PSI={_fmt(c.psi)}")
     if c.missing_drifted:
         parts.append(f"missing {c.reference_missing:.1%} -> {c.current_missing:.1%}")
+    if c.infinite_drifted:
+        parts.append(f"infinite {c.reference_infinite:.1%} -> {c.current_infinite:.1%}")
     if c.n_unseen:
         parts.append(f"{c.n_unseen} unseen categor{'y' if c.n_unseen == 1 else 'ies'}")
     return ", ".join(parts)
@@ -414,13 +442,17 @@ def compute_drift(
         if name in dup_ref or name in dup_cur:
             return _not_tested(name, "other", "duplicate column name")
         col_method = method.get(name, "auto") if isinstance(method, Mapping) else method
+        ref_col, cur_col = reference[ref_names[name]], current[cur_names[name]]
+        forced = name in forced_categorical
         try:
-            return _column_drift(
-                name, reference[ref_names[name]], current[cur_names[name]],
-                col_method, name in forced_categorical,
-            )
+            return _column_drift(name, ref_col, cur_col, col_method, forced)
         except Exception as exc:  # one odd column must never sink the whole report
-            return _not_tested(name, "other", f"{type(exc).__name__}: {exc}")
+            why = f"{type(exc).__name__}: {exc}"
+        try:  # the reference against itself: could this column ever be compared?
+            _column_drift(name, ref_col, ref_col, col_method, forced)
+        except Exception:
+            return _not_tested(name, "other", f"values cannot be compared ({why})")
+        return _broken(name, "other", f"the current values cannot be compared ({why})")
 
     n_rows = len(reference) + len(current)
     workers = min(len(wanted), os.cpu_count() or 1, 4)
@@ -527,6 +559,11 @@ def _not_tested(name: str, kind: str, reason: str, **extra: Any) -> dict[str, An
     return {"column": name, "kind": kind, "status": "not tested", "reason": reason, **extra}
 
 
+def _broken(name: str, kind: str, reason: str, **extra: Any) -> dict[str, Any]:
+    """The reference could be compared, the current cannot: a finding, counted as drifted."""
+    return {"column": name, "kind": kind, "status": "broken", "reason": reason, **extra}
+
+
 def _family(kind: str) -> str:
     if kind in ("categorical", "string"):
         return "categorical"
@@ -551,12 +588,16 @@ def _column_drift(name: str, ref: pd.Series, cur: pd.Series, method: str,
         return {"column": name, "kind": kind, "status": "missing only", "test": "missing share",
                 "reason": f"all values are missing in the {side} frame", **base}
     if _family(kind_ref) != _family(kind_cur):
-        return _not_tested(
+        return _broken(
             name, kind_ref,
             f"{kind_ref} in reference but {kind_cur} in current "
             f"(pass categorical=[{name!r}] to compare the values as labels)", **base)
-    if pd.api.types.is_complex_dtype(ref.dtype) or pd.api.types.is_complex_dtype(cur.dtype):
-        return _not_tested(name, kind, "complex numbers cannot be compared", **base)
+    complex_ref = pd.api.types.is_complex_dtype(ref.dtype)
+    if complex_ref or pd.api.types.is_complex_dtype(cur.dtype):
+        why = "complex numbers cannot be compared"
+        if complex_ref:
+            return _not_tested(name, kind, why, **base)
+        return _broken(name, kind, f"{why} (the current values are complex)", **base)
 
     if kind in _NUMERIC_KINDS:
         return _numeric_column(name, kind, ref, cur, method, base)
@@ -620,9 +661,16 @@ def _numeric_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, method
     notes: list[str] = []
     if inf_a or inf_b:
         notes.append(f"infinite values left out of the tests: {inf_a} in reference, {inf_b} in current")
+    # +-inf are values no test can place: like missing values, a change of their share is drift.
+    ref_inf, cur_inf = inf_a / len(ref), inf_b / len(cur)
+    base = {**base, "reference_infinite": ref_inf, "current_infinite": cur_inf,
+            "infinite_drifted": abs(cur_inf - ref_inf) >= MISSING_SHARE_THRESHOLD}
+    if len(a) == 0 and len(b) == 0:
+        return _not_tested(name, kind, "no finite values in either frame", **base)
     if len(a) == 0 or len(b) == 0:
         side = "reference" if len(a) == 0 else "current"
-        return _not_tested(name, kind, f"no finite values in the {side} frame", **base)
+        return _broken(name, kind, f"no finite values in the {side} frame "
+                       f"({ref_inf if side == 'reference' else cur_inf:.0%} infinite)", **base)
 
     if method == "auto" and kind == "numeric":
         n_unique = 1 + int(np.count_nonzero(a[1:] != a[:-1]))
@@ -751,6 +799,9 @@ def _numeric_histogram(a: np.ndarray, b: np.ndarray, kind: str) -> Histogram:
 
 
 def _value_counts(series: pd.Series) -> pd.Series:
+    if series.dtype == object:
+        # pandas counts lists/dicts only sometimes (then fails aligning them): refuse them always
+        set(series.dropna())  # TypeError: unhashable type
     vc = series.value_counts(dropna=True, sort=False)
     return vc[vc > 0]  # unused categories of a Categorical dtype are not observations
 
@@ -758,9 +809,14 @@ def _value_counts(series: pd.Series) -> pd.Series:
 def _categorical_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, method: str,
                         base: dict[str, Any]) -> dict[str, Any]:
     try:
-        ref_counts, cur_counts = _value_counts(ref), _value_counts(cur)
-    except TypeError as exc:
+        ref_counts = _value_counts(ref)
+    except TypeError as exc:  # e.g. lists: never comparable, in the reference already
         return _not_tested(name, kind, f"values cannot be counted as categories ({exc})", **base)
+    try:
+        cur_counts = _value_counts(cur)
+    except TypeError as exc:
+        return _broken(name, kind, f"the current values cannot be counted as categories "
+                       f"({exc})", **base)
     if ref_counts.index.dtype != cur_counts.index.dtype:
         # e.g. categorical=[...] on an int column in one frame and a string one in the other
         ref_counts.index = ref_counts.index.map(str)
@@ -862,6 +918,8 @@ def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
         status = r["status"]
         missing_score = (abs(r.get("current_missing", 0.0) - r.get("reference_missing", 0.0))
                          / MISSING_SHARE_THRESHOLD)
+        infinite_score = (abs(r.get("current_infinite", 0.0) - r.get("reference_infinite", 0.0))
+                          / MISSING_SHARE_THRESHOLD)
         if status == "tested":
             test = r["test"]
             thr = _threshold_for(r["column"], test, threshold)
@@ -872,14 +930,18 @@ def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
             else:
                 dist_drift = r["statistic"] >= thr
             r["threshold"] = thr
-            r["drifted"] = bool(dist_drift or r.get("missing_drifted", False))
+            r["drifted"] = bool(dist_drift or r.get("missing_drifted", False)
+                                or r.get("infinite_drifted", False))
             effect = (r["distance"] or 0.0) / DEFAULT_THRESHOLDS[
                 "wasserstein" if r["distance_name"] == "wasserstein_norm" else "jensenshannon"]
-            r["drift_score"] = float(max(effect, missing_score))
+            r["drift_score"] = float(max(effect, missing_score, infinite_score))
         elif status == "missing only":
             r["threshold"] = MISSING_SHARE_THRESHOLD
             r["drifted"] = bool(r.get("missing_drifted", False))
             r["drift_score"] = float(missing_score)
+        elif status == "broken":
+            r["drifted"] = True
+            r["drift_score"] = float(max(1.0, missing_score, infinite_score))
         else:
             r["drifted"] = False
             r["drift_score"] = 0.0
@@ -890,9 +952,10 @@ def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
         out.append(ColumnDrift(**r))
 
     def severity(c: ColumnDrift) -> tuple:
+        broken = c.status != "broken"  # False sorts first: what cannot be compared leads
         if importance is not None:
-            return (not c.tested, -(c.weighted_score or 0.0), not c.drifted, -c.drift_score)
-        return (not c.tested, not c.drifted, -c.drift_score)
+            return (not c.tested, broken, -(c.weighted_score or 0.0), not c.drifted, -c.drift_score)
+        return (not c.tested, broken, not c.drifted, -c.drift_score)
 
     return tuple(sorted(out, key=severity))
 
@@ -913,12 +976,16 @@ def alert_payload(report: DriftReport) -> dict[str, Any]:
         "n_drifted": report.n_drifted,
         "n_columns": report.n_columns,
         "drifted_columns": report.drifted_columns,
+        "broken_columns": report.broken,
         "columns": [
             _json_clean({
-                "column": c.column, "kind": c.kind, "test": c.test, "statistic": c.statistic,
+                "column": c.column, "kind": c.kind, "status": c.status, "reason": c.reason,
+                "test": c.test, "statistic": c.statistic,
                 "p_value": c.p_value, "p_value_adjusted": c.p_value_adjusted,
                 "distance": c.distance, "psi": c.psi, "threshold": c.threshold,
                 "reference_missing": c.reference_missing, "current_missing": c.current_missing,
+                "reference_infinite": c.reference_infinite,
+                "current_infinite": c.current_infinite,
                 "unseen_categories": list(c.unseen_categories),
             })
             for c in report.columns if c.drifted

@@ -64,6 +64,11 @@ class Explanation:
     Multi-class: ``values`` hold the class ``class_index`` (given by the caller, else the class
     predicted most often: ``class_choice`` says which); ``values_by_class`` hold every class,
     and :meth:`row` uses each row's own predicted class unless the caller fixed one.
+    Multi-output regression (a model fitted on ``y`` with several columns): ``values`` hold the
+    target ``class_index`` (given as ``target=``, else the first: ``class_choice`` is "given"
+    or "first target"), ``target_names`` name the targets, ``values_by_class`` hold every
+    target and :meth:`for_target` gives another; ``note`` says which target is shown and how
+    to pick another.
     When SHAP could not be used (``explainer == "permutation-importance"``) ``values`` has
     zero rows and ``importance`` holds the global importances; ``note`` says why.
     """
@@ -89,6 +94,7 @@ class Explanation:
     class_choice: str | None = None
     model_name: str = ""
     is_grouped: bool = False
+    target_names: list[str] | None = None  # multi-output regression only
 
     # ------------------------------------------------------------------ summaries
 
@@ -130,6 +136,9 @@ class Explanation:
         }.get(self.output_kind, self.output_kind)
         if self.class_names and self.class_index is not None and self.output_kind != "regression":
             label += f" of class {self.class_names[self.class_index]!r}"
+        if self.target_names and self.class_index is not None:
+            label += (f" of target {self.target_names[self.class_index]!r} "
+                      f"({self.class_index + 1} of {len(self.target_names)})")
         return label
 
     # ------------------------------------------------------------------ per row
@@ -172,6 +181,14 @@ class Explanation:
                 f"it with keep_rows=[{label!r}] (or max_rows=None)."
             )
         return int(hits[0])
+
+    def for_target(self, target: int | str) -> Explanation:
+        """The same explanation for another target of a multi-output regressor (index or name)."""
+        if not self.target_names:
+            raise ValueError("only explanations of multi-output models have other targets")
+        k = _check_target(target, self.target_names)
+        other = self.for_class(k)
+        return replace(other, note=_target_note(self.target_names, k, "given", self.note))
 
     def for_class(self, k: int) -> Explanation:
         """The same explanation for class ``k`` (multi-class explanations only)."""
@@ -277,6 +294,7 @@ class Explanation:
             "class_choice": self.class_choice,
             "model_name": self.model_name,
             "is_grouped": self.is_grouped,
+            "target_names": self.target_names,
         }
 
     @classmethod
@@ -313,6 +331,7 @@ class Explanation:
             class_choice=d.get("class_choice"),
             model_name=d.get("model_name", ""),
             is_grouped=bool(d.get("is_grouped", False)),
+            target_names=d.get("target_names"),
         )
 
     def __repr__(self) -> str:
@@ -387,6 +406,7 @@ def explain_model(
     progress: bool = True,
     group_features: bool = False,
     keep_rows: Iterable[Any] | None = None,
+    target: int | str | None = None,
 ) -> Explanation:
     """Explain ``model``'s outputs on (a seeded sample of at most ``max_rows`` rows of) ``X``.
 
@@ -395,6 +415,10 @@ def explain_model(
     permutation-importance fallback. ``keep_rows`` are index labels of ``X`` always kept in
     the sample (e.g. the row a user asked to see). Raises ``ValueError``/``TypeError`` naming
     what is wrong with the input (missing/extra columns, non-numeric data the model cannot take).
+
+    ``target`` picks the target of a multi-output regressor (its position, or its name when
+    ``y`` is a frame with named columns); default: the first, said so in the ``note``. Every
+    target is explained either way: :meth:`Explanation.for_target` switches.
     """
     X = _as_frame(X, model)
     if len(X) == 0:
@@ -405,6 +429,9 @@ def explain_model(
     X = _check_columns(model, X, "X")
     if background is not None:
         background = _check_columns(model, _as_frame(background, model), "background")
+    target_names = None
+    if isinstance(y, pd.DataFrame):
+        target_names = [str(c) for c in y.columns]
     if y is not None:
         y = np.asarray(y)
         if len(y) != len(X):
@@ -504,7 +531,7 @@ def explain_model(
     if notes:
         notes[-1] += f"; used the {raw['explainer']} explainer instead"
 
-    expl = _assemble(raw, est, class_index, common, notes)
+    expl = _assemble(raw, est, class_index, common, notes, target, target_names)
     return expl.grouped() if group_features else expl
 
 
@@ -879,7 +906,8 @@ def _run_shap(kind: str, est: Any, Xt: np.ndarray, background: pd.DataFrame | No
 
 
 def _assemble(raw: dict[str, Any], est: Any, class_index: int | None, common: dict[str, Any],
-              notes: list[str]) -> Explanation:
+              notes: list[str], target: int | str | None = None,
+              target_names: list[str] | None = None) -> Explanation:
     values, base, model_out = raw["values"], raw["base"], raw["model_out"]
     n_out = values.shape[2]
     recon = base + values.sum(axis=1)
@@ -889,8 +917,20 @@ def _assemble(raw: dict[str, Any], est: Any, class_index: int | None, common: di
     classes = [str(c) for c in est.classes_] if _is_classifier(est) else None
     values_by_class = base_by_class = predicted = None
     choice = None
+    targets = None
 
-    if classes is None or n_out == 1 and len(classes) <= 1:
+    if classes is None and n_out > 1:
+        # Multi-output regression: every target is explained; one is shown, and said so.
+        targets = target_names if target_names and len(target_names) == n_out else [
+            str(i) for i in range(n_out)]
+        k = 0 if target is None else _check_target(target, targets)
+        choice = "first target" if target is None else "given"
+        vals, b = values[:, :, k], base[:, k]
+        values_by_class, base_by_class = values, base
+        notes.insert(0, _target_note(targets, k, choice, None))
+    elif target not in (None, 0):
+        raise ValueError(f"target={target!r}: this model has one output; leave target out")
+    elif classes is None or n_out == 1 and len(classes) <= 1:
         k = None
         vals, b = values[:, :, 0], base[:, 0]
     elif n_out == 1:  # binary, one output (log-odds of the positive class)
@@ -927,8 +967,34 @@ def _assemble(raw: dict[str, Any], est: Any, class_index: int | None, common: di
         base_values_by_class=base_by_class,
         predicted_class=predicted,
         class_choice=choice,
+        target_names=targets,
         **common,
     )
+
+
+def _check_target(target: int | str, names: list[str]) -> int:
+    if isinstance(target, str) and target in names:
+        return names.index(target)
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool) and (
+            0 <= target < len(names)):
+        return int(target)
+    raise ValueError(
+        f"target must be a target position in 0..{len(names) - 1} or one of the names "
+        f"{names}, got {target!r}"
+    )
+
+
+def _target_note(names: list[str], k: int, choice: str, previous: str | None) -> str:
+    """Which target of a multi-output model is shown, and how to show another."""
+    other = (k + 1) % len(names)
+    how = "the first, by default" if choice == "first target" else "as asked"
+    note = (f"multi-output model with {len(names)} targets ({', '.join(map(repr, names))}): "
+            f"showing target {names[k]!r} (target={k}, {how}); for another pass "
+            f"target={other} or use explanation.for_target({other})")
+    if previous:
+        rest = [p for p in previous.split("; ") if not p.startswith("multi-output model with")]
+        note = "; ".join([note, *rest])
+    return note
 
 
 def _check_class(k: int, n: int) -> int:

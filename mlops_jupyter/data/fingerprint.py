@@ -115,10 +115,14 @@ def _token(value: Any) -> bytes:
         parts = [_token(v) for v in value]
         return tag + b"".join(struct.pack("<q", len(p)) + p for p in parts)
     if isinstance(value, decimal.Decimal):
-        # Equal Decimals ("1.10" and "1.1") are equal values; Parquet rescales them anyway.
-        return b"d" + str(value.normalize()).encode()
+        # Its exact text: a snapshot keeps "1.10" apart from "1.1", so must deduplication.
+        return b"d" + str(value).encode()
     if isinstance(value, pd.Timestamp):
-        return b"T" + value.isoformat().encode()
+        # The offset alone would merge Berlin and Paris (and s with ns), which a snapshot keeps apart.
+        zone = "" if value.tzinfo is None else str(value.tzinfo)
+        return b"T" + f"{value.isoformat()}|{zone}|{value.unit}".encode()
+    if isinstance(value, pd.Timedelta):
+        return b"D" + f"{value.value}|{value.unit}".encode()
     if value is pd.NaT:
         return b"NaT"
     if value is pd.NA:

@@ -75,14 +75,18 @@ def _bin_labels(h: Histogram) -> list[str]:
 
 
 def _verdict(report: DriftReport) -> tuple[str, str]:
+    broken = report.broken
+    # Columns that cannot be compared any more are named in the banner, whatever the share.
+    tail = (f"; {len(broken)} can no longer be compared: {', '.join(broken)}" if broken else "")
     if report.dataset_drift:
         text = (f"Dataset drift detected: {report.n_drifted} of {report.n_columns} columns drifted "
-                f"({report.share_drifted:.0%}, threshold {report.drift_share_threshold:.0%})")
+                f"({report.share_drifted:.0%}, threshold {report.drift_share_threshold:.0%}){tail}")
         return text, DRIFT_COLOR
     if report.n_drifted:
         text = (f"No dataset drift, but {report.n_drifted} of {report.n_columns} columns drifted "
-                f"({report.share_drifted:.0%}, dataset threshold {report.drift_share_threshold:.0%})")
-        return text, "#b9770e"
+                f"({report.share_drifted:.0%}, dataset threshold "
+                f"{report.drift_share_threshold:.0%}){tail}")
+        return text, DRIFT_COLOR if broken else "#b9770e"
     return f"No drift: 0 of {report.n_columns} columns drifted", OK_COLOR
 
 
@@ -269,6 +273,8 @@ def _row_html(c: ColumnDrift, weighted: bool) -> str:
     p_text = _fmt(p) + (" (adj.)" if c.p_value_adjusted is not None else "")
     dist = f"{_fmt(c.distance)} {'W/std' if c.distance_name == 'wasserstein_norm' else 'JS'}" if c.distance is not None else "-"
     flag = "DRIFT" if c.drifted else ("not tested" if not c.tested else "ok")
+    if c.status == "broken":
+        flag = "BROKEN"
     if c.tested and c.status == "missing only":
         flag = ("DRIFT" if c.drifted else "ok") + " (missing)"
     extra = ""

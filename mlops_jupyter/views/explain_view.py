@@ -69,7 +69,10 @@ def _styled(fig: go.Figure) -> go.Figure:
 
 
 def _title(expl: Explanation, what: str) -> str:
-    return f"{what} — {expl.model_name or 'model'}"
+    title = f"{what} — {expl.model_name or 'model'}"
+    if expl.target_names and expl.class_index is not None:  # multi-output: say which target
+        title += f" — target {expl.target_names[expl.class_index]!r}"
+    return title
 
 
 # --------------------------------------------------------------------------- figures
@@ -364,6 +367,13 @@ class ExplanationView:
                                            value=-1 if expl.class_choice == "most-predicted" else expl.class_index)
             controls.append(self.class_picker)
             self.class_picker.observe(self._on_class, names="value")
+        if expl.values_by_class is not None and expl.target_names:
+            # Multi-output regression: the same picker, over targets.
+            self.class_picker = w.Dropdown(
+                description="target", value=expl.class_index,
+                options=[(f"target {t}", i) for i, t in enumerate(expl.target_names)])
+            controls.append(self.class_picker)
+            self.class_picker.observe(self._on_class, names="value")
         self.group_toggle = None
         if any(len(v) > 1 for v in expl.feature_groups.values()) and not expl.is_grouped:
             self.group_toggle = w.Checkbox(value=False, description="one value per original column",
@@ -388,6 +398,8 @@ class ExplanationView:
     def _current(self) -> Explanation:
         expl = self.source.grouped() if self.group_toggle is not None and self.group_toggle.value else self.source
         if self.class_picker is not None and self.class_picker.value != -1:
+            if expl.target_names:
+                return expl.for_target(self.class_picker.value)
             expl = expl.for_class(self.class_picker.value)
         return expl
 

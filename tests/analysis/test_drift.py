@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from mlops_jupyter.analysis.drift import DriftReport, compute_drift
+from mlops_jupyter.analysis.drift import DriftReport, compute_drift, describe_column
 
 
 def frames(n_ref: int, n_cur: int, *, shift: float = 0.0, seed: int = 0, decimals: int | None = None):
@@ -264,7 +264,7 @@ def test_numeric_in_one_frame_string_in_the_other():
     cur = pd.DataFrame({"a": np.arange(50.0), "zip": [str(i) for i in range(50)]})
     report = compute_drift(ref, cur)
     row = report.column("zip")
-    assert row.status == "not tested"
+    assert row.status == "broken" and row.drifted  # a finding, not a footnote
     assert "numeric in reference but string in current" in row.reason
     assert "categorical=['zip']" in row.reason
     as_labels = compute_drift(ref, cur, categorical=["zip"]).column("zip")
@@ -309,8 +309,10 @@ def test_odd_columns_never_crash():
         "boxed": pd.Series(np.arange(100.0) + 60, dtype=object),
     })
     report = compute_drift(ref, cur)
-    assert report.column("lists").status == "not tested"
+    assert report.column("lists").status == "not tested"  # lists in the reference already
     assert any("infinite" in n for n in report.column("inf").notes)
+    inf = report.column("inf")  # half the reference was infinite, none of the current is
+    assert inf.reference_infinite == 0.5 and inf.current_infinite == 0 and inf.infinite_drifted
     assert report.column("const").tested
     assert report.column("mixed").tested
     assert report.column("td").kind == "timedelta" and report.column("td").drifted
@@ -342,3 +344,55 @@ def test_report_summary_and_repr_are_short():
     assert "drifted: x" in report.summary()
     assert len(repr(report)) < 300
     assert math.isclose(report.share_drifted, report.n_drifted / report.n_columns)
+
+
+# ---------------------------------------------------------------- columns that cannot be compared
+
+
+def _broken_frames(n: int = 400):
+    rng = np.random.default_rng(21)
+    ref = pd.DataFrame({f"ok{i}": rng.normal(size=n) for i in range(6)})
+    ref["price"] = rng.normal(10, 1, n)
+    ref["qty"] = rng.integers(1, 50, n).astype(float)
+    ref["tags"] = pd.Series(["a", "b", 1, 2] * (n // 4), dtype=object)
+    cur = pd.DataFrame({f"ok{i}": rng.normal(size=n) for i in range(6)})
+    cur["price"] = np.where(rng.random(n) < 0.9, np.inf, rng.normal(10, 1, n))  # mostly inf
+    cur["qty"] = [f"{v:.0f} pcs" for v in rng.integers(1, 50, n)]  # numbers became strings
+    cur["tags"] = pd.Series([["a"]] * n, dtype=object)  # values that cannot be counted
+    return ref, cur
+
+
+def test_columns_that_can_no_longer_be_compared_count_as_drifted():
+    ref, cur = _broken_frames()
+    report = compute_drift(ref, cur)
+    price, qty, tags = report.column("price"), report.column("qty"), report.column("tags")
+    assert price.drifted and price.infinite_drifted and price.current_infinite > 0.8
+    assert qty.status == "broken" and qty.drifted and "string in current" in qty.reason
+    assert tags.status == "broken" and tags.drifted and "cannot be counted" in tags.reason
+    assert set(report.broken) == {"qty", "tags"}
+    assert {"price", "qty", "tags"} <= set(report.drifted_columns)
+    assert report.n_columns == 9 and report.n_drifted >= 3
+    assert [c.column for c in report.columns[:2]] == ["qty", "tags"]  # listed first
+    summary = report.summary()
+    assert "can no longer be compared: qty, tags" in summary and "BROKEN: qty" in summary
+    assert "infinite 0.0% -> " in describe_column(price)
+
+
+def test_all_infinite_current_is_broken_like_all_missing_is_drift():
+    ref = pd.DataFrame({"x": np.arange(100.0), "y": np.arange(100.0)})
+    cur = pd.DataFrame({"x": [np.inf] * 100, "y": [np.nan] * 100})
+    report = compute_drift(ref, cur)
+    x, y = report.column("x"), report.column("y")
+    assert x.status == "broken" and x.drifted and "no finite values in the current" in x.reason
+    assert y.status == "missing only" and y.drifted
+    assert report.dataset_drift and report.drifted_columns == ["x", "y"]
+
+
+def test_broken_status_round_trips_through_dict():
+    ref, cur = _broken_frames()
+    report = compute_drift(ref, cur)
+    d = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    assert d["summary"]["broken_columns"] == ["qty", "tags"]
+    back = DriftReport.from_dict(d)
+    assert back == report and back.broken == report.broken
+    assert back.column("price").infinite_drifted

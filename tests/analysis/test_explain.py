@@ -278,3 +278,56 @@ def test_importing_does_not_import_shap():
         "assert 'shap' not in sys.modules, 'shap imported at module import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- multi-output regression
+
+
+@pytest.fixture(scope="module")
+def two_targets():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    Y = pd.DataFrame({"price": 3 * X["a"], "volume": -2 * X["c"] + 0.1 * X["b"]})
+    return X, Y
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: RandomForestRegressor(n_estimators=20, random_state=0),
+     lambda: __import__("sklearn.linear_model", fromlist=["x"]).LinearRegression(),
+     lambda: KNeighborsRegressor()],
+    ids=["forest", "linear", "agnostic"],
+)
+def test_multi_output_regressor_explains_every_target_and_says_which_is_shown(make, two_targets):
+    X, Y = two_targets
+    model = make().fit(X, Y)
+    expl = explain_model(model, X, y=Y, max_rows=60, progress=False)
+    assert expl.target_names == ["price", "volume"]
+    assert expl.class_index == 0 and expl.class_choice == "first target"
+    assert "showing target 'price' (target=0, the first, by default)" in expl.note
+    assert "target=1" in expl.note and "for_target(1)" in expl.note
+    assert "target 'price'" in expl.output_label
+    assert expl.top_features(1)[0][0] == "a"  # price depends on a
+    volume = expl.for_target("volume")
+    assert volume.top_features(1)[0][0] == "c" and "target 'volume'" in volume.output_label
+    assert "showing target 'volume'" in volume.note
+    asked = explain_model(model, X, y=Y, max_rows=60, progress=False, target=1)
+    np.testing.assert_allclose(asked.values, volume.values, atol=1e-6)
+    assert asked.class_choice == "given"
+    # additivity for the shown target, per row
+    pred = np.asarray(model.predict(expl.data))[:, 1]
+    np.testing.assert_allclose(volume.base_values + volume.values.sum(axis=1), pred, atol=1e-6)
+    back = Explanation.from_dict(json.loads(json.dumps(volume.to_dict())))
+    assert back.target_names == ["price", "volume"] and back.class_index == 1
+
+
+def test_multi_output_targets_without_names_and_bad_target(two_targets):
+    X, Y = two_targets
+    model = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, Y.to_numpy())
+    expl = explain_model(model, X, max_rows=30, progress=False)
+    assert expl.target_names == ["0", "1"]
+    with pytest.raises(ValueError, match=r"target must be a target position in 0\.\.1"):
+        explain_model(model, X, max_rows=30, progress=False, target=2)
+    single = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, Y["price"])
+    with pytest.raises(ValueError, match="this model has one output"):
+        explain_model(single, X, max_rows=30, progress=False, target=1)

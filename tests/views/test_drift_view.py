@@ -129,7 +129,7 @@ def test_untested_columns_are_shown_with_their_reason():
     cur = pd.DataFrame({"a": np.arange(100.0), "zip": [str(i) for i in range(100)]})
     report = compute_drift(ref, cur)
     html = drift_report_mimebundle(report)["text/html"]
-    assert "not tested" in html and "numeric in reference but string in current" in html
+    assert "BROKEN" in html and "numeric in reference but string in current" in html
     widget = DriftReportWidget(report)
     assert [v for _, v in widget.picker.options] == ["a"]
 
@@ -141,3 +141,14 @@ def test_weighted_column_only_with_importance(importance):
     cur = pd.DataFrame({"age": rng.normal(0.3, 1, 500), "income": rng.normal(size=500)})
     html = drift_report_mimebundle(compute_drift(ref, cur, importance=importance))["text/html"]
     assert ("weighted drift" in html) == (importance is not None)
+
+
+def test_broken_columns_are_flagged_in_banner_and_table():
+    ref = pd.DataFrame({f"a{i}": np.arange(100.0) for i in range(4)} | {"zip": np.arange(100)})
+    cur = ref.copy()
+    cur["zip"] = [str(i) for i in range(100)]  # numbers became strings
+    report = compute_drift(ref, cur)
+    assert not report.dataset_drift  # 1 of 5: below the dataset share...
+    html = drift_report_mimebundle(report)["text/html"]
+    assert "1 can no longer be compared: zip" in html  # ...but named in the banner
+    assert "BROKEN" in html and "numeric in reference but string in current" in html

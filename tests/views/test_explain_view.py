@@ -152,3 +152,19 @@ def test_registered_with_ipython_by_name_and_round_trip_redisplays(reg_expl):
     assert target == "mlops_jupyter.views.explain_view:display_explanation"
     back = Explanation.from_dict(json.loads(json.dumps(expl.to_dict())))
     assert ev.static_html(back) == ev.static_html(expl)
+
+
+def test_multi_output_view_says_which_target_and_picks_another():
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    Y = pd.DataFrame({"price": 3 * X["a"], "volume": -2 * X["c"]})
+    model = RandomForestRegressor(10, random_state=0).fit(X, Y)
+    expl = explain_model(model, X, y=Y, max_rows=80, progress=False)
+    html = ev.static_html(expl)
+    assert "target &#x27;price&#x27; (1 of 2)" in html and "for_target(1)" in html
+    view = ev.ExplanationView(expl)
+    assert view.class_picker.description == "target"
+    assert "target 'price'" in view.importance_fig.layout.title.text
+    view.class_picker.value = 1
+    assert "target 'volume'" in view.importance_fig.layout.title.text
+    assert view.importance_fig.data[0].y[-1] == "c"  # volume depends on c: its top bar
