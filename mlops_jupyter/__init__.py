@@ -6,8 +6,7 @@ dialects) load when first used.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__  # noqa: E402
 from .api import *  # noqa: E402,F401,F403
 from .api import __all__ as _api_all  # noqa: E402
 

@@ -277,7 +277,7 @@ class Store:
         if current == HEAD_REVISION:
             return  # the common case costs one query and no Alembic import
         if current is not None and current not in KNOWN_REVISIONS:
-            from .. import __version__
+            from .._version import __version__
 
             raise StoreVersionError(
                 f"{self.describe()} has schema revision {current!r}, "
