@@ -11,7 +11,16 @@ from mlops_jupyter.formatting import RUN_STATUSES, format_number, format_value, 
 
 
 def test_docstring_examples():
-    assert doctest.testmod(formatting).failed == 0
+    import builtins
+
+    had_underscore = "_" in builtins.__dict__
+    try:
+        assert doctest.testmod(formatting).failed == 0
+    finally:
+        # doctest's display hook leaves builtins._ behind, and IPython then stops setting
+        # `_` in a shell's namespace (tests/tracking/test_track_magic.py checks it).
+        if not had_underscore:
+            builtins.__dict__.pop("_", None)
 
 
 def test_numbers_keep_significant_digits_and_switch_to_scientific_at_the_edges():
