@@ -8,6 +8,7 @@ in a drift alert, a comparison table and a run's summary.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 __all__ = ["format_number", "format_value", "RUN_STATUSES", "STATUS_COLORS", "status_color"]
@@ -50,10 +51,12 @@ def format_number(x: Any, digits: int = 4, *, percent: bool = False,
         return f"{value:.{max(digits - 2, 0)}%}"
     if value == 0:
         return "0"
-    if isinstance(x, int) and abs(value) < sci_from:
-        return str(x)
+    if isinstance(x, numbers.Integral) and abs(value) < sci_from:
+        return str(int(x))  # NumPy integers too
     if abs(value) < sci_below or abs(value) >= sci_from:
         return f"{value:.{max(digits - 1, 0)}e}"
+    if abs(value) >= 10**digits:  # "52000", not the "5.2e+04" that :g gives below sci_from
+        return f"{value:.0f}"
     return f"{value:.{digits}g}"
 
 

@@ -33,6 +33,7 @@ def test_numbers_keep_significant_digits_and_switch_to_scientific_at_the_edges()
     assert format_number(float("-inf")) == "-inf"
     assert format_number(np.float32(0.5)) == "0.5"
     assert format_number(42) == "42" and format_number(np.int64(7)) == "7"
+    assert format_number(np.int64(52000)) == "52000" and format_number(52000.4) == "52000"
     assert format_number(True) == "True"
     assert format_number(0.0512, percent=True) == "5.12%"
 
