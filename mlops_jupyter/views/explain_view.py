@@ -25,7 +25,15 @@ from mlops_jupyter.formatting import format_number
 
 from .explain_static import NEG as _NEG
 from .explain_static import POS as _POS
-from .explain_static import TOP_FEATURES, index_label, static_html, summary_html, value_text
+from .explain_static import (
+    TOP_FEATURES,
+    color_scale,
+    index_label,
+    static_html,
+    summary_html,
+    value_text,
+)
+from .explain_static import display_rows as _display_rows
 from .widget_output import show_in
 
 __all__ = [
@@ -54,14 +62,6 @@ def _round(a: Any) -> list:
     """4 significant digits: plenty on screen, and a third of the JSON size."""
     return [None if not np.isfinite(v) else float(f"{v:.4g}")
             for v in np.asarray(a, dtype=float).ravel()]
-
-
-def _display_rows(expl: Explanation, max_points: int) -> np.ndarray:
-    n = expl.values.shape[0]
-    if n <= max_points:
-        return np.arange(n)
-    rng = np.random.default_rng(0)  # seeded: the same picture every time
-    return np.sort(rng.choice(n, size=max_points, replace=False))
 
 
 def _styled(fig: go.Figure) -> go.Figure:
@@ -94,17 +94,6 @@ def importance_figure(expl: Explanation, top: int = TOP_FEATURES) -> go.Figure:
     return _styled(fig)
 
 
-def _color_values(col: pd.Series | np.ndarray) -> np.ndarray | None:
-    """Feature values scaled to 0..1 for colouring (None when not numeric)."""
-    s = pd.Series(col)
-    if not pd.api.types.is_numeric_dtype(s.dtype):
-        return None
-    v = s.to_numpy(dtype=float)
-    lo, hi = np.nanpercentile(v, 5) if np.isfinite(v).any() else 0, \
-        np.nanpercentile(v, 95) if np.isfinite(v).any() else 1
-    return np.clip((v - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(v), 0.5)
-
-
 def beeswarm_figure(expl: Explanation, top: int = TOP_FEATURES,
                     max_points: int = MAX_BEESWARM_POINTS) -> go.Figure:
     """One dot per row and feature: x = SHAP value, colour = feature value (low blue, high red)."""
@@ -119,7 +108,7 @@ def beeswarm_figure(expl: Explanation, top: int = TOP_FEATURES,
     for pos, j in enumerate(idx):
         vals = expl.values[rows, j]
         col = expl.display_values(j).iloc[rows]
-        colors = _color_values(col)
+        colors = color_scale(col)
         # jitter grows with local density, a cheap stand-in for shap's swarm layout
         jitter = rng.uniform(-0.35, 0.35, len(rows))
         xs.extend(_round(vals))
@@ -161,7 +150,7 @@ def dependence_figure(expl: Explanation, feature: str | None = None,
     marker: dict[str, Any] = dict(size=5, color=_POS)
     if others:
         k = others[0]
-        colors = _color_values(expl.data.iloc[rows, k])
+        colors = color_scale(expl.data.iloc[rows, k])
         if colors is not None:
             marker = dict(size=5, color=_round(colors), colorscale=[[0, _NEG], [1, _POS]],
                           cmin=0, cmax=1,
