@@ -1,8 +1,10 @@
-"""Views of an :class:`~mlops_jupyter.analysis.explain.Explanation`: plotly figures + widgets.
+"""Interactive views of an :class:`~mlops_jupyter.analysis.explain.Explanation`: plotly
+figures + widgets.
 
 * :func:`display_explanation` shows an interactive view (feature picker for the dependence
   plot, row picker for the waterfall, class picker for multi-class) and, in the same output,
-  a static ``text/html`` fallback so a saved or nbconvert-ed notebook still shows the result.
+  the static ``text/html`` form (``views/explain_static.py``) so a saved or nbconvert-ed
+  notebook still shows the result.
 * :func:`explanation_mimebundle` is the static view alone: ``text/html`` (plain HTML/CSS, no
   JavaScript, renders on GitHub) + the plotly JSON of a summary figure + ``text/plain``.
 
@@ -19,7 +21,19 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from mlops_jupyter.analysis.explain import Explanation
+from mlops_jupyter.formatting import format_number
 
+from .explain_static import NEG as _NEG
+from .explain_static import POS as _POS
+from .explain_static import (
+    TOP_FEATURES,
+    color_scale,
+    index_label,
+    static_html,
+    summary_html,
+    value_text,
+)
+from .explain_static import display_rows as _display_rows
 from .widget_output import show_in
 
 __all__ = [
@@ -29,13 +43,12 @@ __all__ = [
     "display_explanation",
     "explanation_mimebundle",
     "importance_figure",
+    "static_html",
     "waterfall_figure",
 ]
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 MAX_BEESWARM_POINTS = 1000  # rows shown per feature; keeps the saved output small
-TOP_FEATURES = 15
-_POS, _NEG = "#d62728", "#1f77b4"  # the red/blue convention shap users know
 # A small explicit template: plotly's default one adds ~8 kB of JSON to every figure.
 _TEMPLATE = go.layout.Template(layout=dict(
     font=dict(family="sans-serif", size=12), plot_bgcolor="white", paper_bgcolor="white",
@@ -47,21 +60,8 @@ _TEMPLATE = go.layout.Template(layout=dict(
 
 def _round(a: Any) -> list:
     """4 significant digits: plenty on screen, and a third of the JSON size."""
-    return [None if not np.isfinite(v) else float(f"{v:.4g}") for v in np.asarray(a, dtype=float).ravel()]
-
-
-def _display_rows(expl: Explanation, max_points: int) -> np.ndarray:
-    n = expl.values.shape[0]
-    if n <= max_points:
-        return np.arange(n)
-    rng = np.random.default_rng(0)  # seeded: the same picture every time
-    return np.sort(rng.choice(n, size=max_points, replace=False))
-
-
-def _order(expl: Explanation, top: int | None = None) -> list[int]:
-    imp = expl.global_importance()
-    order = list(np.argsort(-imp, kind="stable"))
-    return order if top is None else order[:top]
+    return [None if not np.isfinite(v) else float(f"{v:.4g}")
+            for v in np.asarray(a, dtype=float).ravel()]
 
 
 def _styled(fig: go.Figure) -> go.Figure:
@@ -70,8 +70,8 @@ def _styled(fig: go.Figure) -> go.Figure:
 
 def _title(expl: Explanation, what: str) -> str:
     title = f"{what} — {expl.model_name or 'model'}"
-    if expl.target_names and expl.class_index is not None:  # multi-output: say which target
-        title += f" — target {expl.target_names[expl.class_index]!r}"
+    if expl.shown_target is not None:  # multi-output: say which target
+        title += f" — target {expl.shown_target!r}"
     return title
 
 
@@ -80,7 +80,7 @@ def _title(expl: Explanation, what: str) -> str:
 
 def importance_figure(expl: Explanation, top: int = TOP_FEATURES) -> go.Figure:
     """Horizontal bar chart of mean |SHAP| (or permutation importance), largest on top."""
-    idx = _order(expl, top)[::-1]
+    idx = expl.feature_order(top)[::-1]
     imp = expl.global_importance()
     xlabel = "mean |SHAP value|" if expl.has_row_values else "permutation importance (score drop)"
     fig = go.Figure(go.Bar(
@@ -94,17 +94,6 @@ def importance_figure(expl: Explanation, top: int = TOP_FEATURES) -> go.Figure:
     return _styled(fig)
 
 
-def _color_values(col: pd.Series | np.ndarray) -> np.ndarray | None:
-    """Feature values scaled to 0..1 for colouring (None when not numeric)."""
-    s = pd.Series(col)
-    if not pd.api.types.is_numeric_dtype(s.dtype):
-        return None
-    v = s.to_numpy(dtype=float)
-    lo, hi = np.nanpercentile(v, 5) if np.isfinite(v).any() else 0, \
-        np.nanpercentile(v, 95) if np.isfinite(v).any() else 1
-    return np.clip((v - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(v), 0.5)
-
-
 def beeswarm_figure(expl: Explanation, top: int = TOP_FEATURES,
                     max_points: int = MAX_BEESWARM_POINTS) -> go.Figure:
     """One dot per row and feature: x = SHAP value, colour = feature value (low blue, high red)."""
@@ -113,13 +102,13 @@ def beeswarm_figure(expl: Explanation, top: int = TOP_FEATURES,
         fig.update_layout(title="No per-row values (permutation-importance fallback)")
         return fig
     rows = _display_rows(expl, max_points)
-    idx = _order(expl, top)[::-1]
+    idx = expl.feature_order(top)[::-1]
     rng = np.random.default_rng(1)
     xs, ys, cs, texts = [], [], [], []
     for pos, j in enumerate(idx):
         vals = expl.values[rows, j]
         col = expl.display_values(j).iloc[rows]
-        colors = _color_values(col)
+        colors = color_scale(col)
         # jitter grows with local density, a cheap stand-in for shap's swarm layout
         jitter = rng.uniform(-0.35, 0.35, len(rows))
         xs.extend(_round(vals))
@@ -129,11 +118,13 @@ def beeswarm_figure(expl: Explanation, top: int = TOP_FEATURES,
     fig.add_trace(go.Scattergl(
         x=xs, y=_round(ys), mode="markers", text=texts,
         marker=dict(size=4, color=cs, colorscale=[[0, _NEG], [1, _POS]], cmin=0, cmax=1,
-                    colorbar=dict(title="feature value", tickvals=[0, 1], ticktext=["low", "high"])),
+                    colorbar=dict(title="feature value", tickvals=[0, 1],
+                                  ticktext=["low", "high"])),
         hovertemplate="SHAP %{x}<br>value %{text}<extra></extra>",
     ))
     fig.update_layout(
-        title=_title(expl, f"SHAP values per row ({len(rows):,} of {expl.n_rows_explained:,} rows shown)"),
+        title=_title(expl, f"SHAP values per row ({len(rows):,} of "
+                           f"{expl.n_rows_explained:,} rows shown)"),
         xaxis_title=f"SHAP value (impact on {expl.output_label})",
         yaxis=dict(tickvals=list(range(len(idx))), ticktext=[expl.feature_names[j] for j in idx]),
         height=max(300, 28 * len(idx) + 120), margin=dict(l=10, r=10, t=50, b=40),
@@ -149,19 +140,20 @@ def dependence_figure(expl: Explanation, feature: str | None = None,
         fig.update_layout(title="No per-row values (permutation-importance fallback)")
         return fig
     if feature is None:
-        feature = expl.feature_names[_order(expl, 1)[0]]
+        feature = expl.feature_names[expl.feature_order(1)[0]]
     if feature not in expl.feature_names:
         raise ValueError(f"unknown feature {feature!r}; choose one of {expl.feature_names[:20]}")
     j = expl.feature_names.index(feature)
     rows = _display_rows(expl, max_points)
     x = expl.display_values(j).iloc[rows]
-    others = [k for k in _order(expl) if k != j]
+    others = [k for k in expl.feature_order() if k != j]
     marker: dict[str, Any] = dict(size=5, color=_POS)
     if others:
         k = others[0]
-        colors = _color_values(expl.data.iloc[rows, k])
+        colors = color_scale(expl.data.iloc[rows, k])
         if colors is not None:
-            marker = dict(size=5, color=_round(colors), colorscale=[[0, _NEG], [1, _POS]], cmin=0, cmax=1,
+            marker = dict(size=5, color=_round(colors), colorscale=[[0, _NEG], [1, _POS]],
+                          cmin=0, cmax=1,
                           colorbar=dict(title=expl.feature_names[k][:20], tickvals=[0, 1],
                                         ticktext=["low", "high"]))
     numeric = pd.api.types.is_numeric_dtype(x.dtype)
@@ -180,14 +172,16 @@ def dependence_figure(expl: Explanation, feature: str | None = None,
 def waterfall_figure(expl: Explanation, row: int = 0, top: int = 10) -> go.Figure:
     """How one row's output is built: base value + the largest contributions (+ the rest)."""
     if not expl.has_row_values:
-        return go.Figure().update_layout(title="No per-row values (permutation-importance fallback)")
+        return go.Figure().update_layout(
+            title="No per-row values (permutation-importance fallback)")
     n = expl.values.shape[0]
     if not 0 <= row < n:
         raise ValueError(f"row must be a position in 0..{n - 1} of the explained rows, got {row}")
     vals, base, k = expl.row(row)
     order = np.argsort(-np.abs(vals), kind="stable")
     shown, rest = order[:top], order[top:]
-    labels = [f"{expl.feature_names[j]} = {_fmt(expl.display_values(j).iloc[row])}" for j in shown]
+    labels = [f"{expl.feature_names[j]} = {value_text(expl.display_values(j).iloc[row])}"
+              for j in shown]
     deltas = [float(vals[j]) for j in shown]
     if len(rest):
         labels.append(f"{len(rest)} other features")
@@ -207,95 +201,15 @@ def waterfall_figure(expl: Explanation, row: int = 0, top: int = 10) -> go.Figur
         hovertemplate="%{y}: %{x}<extra></extra>",
     ))
     fig.update_layout(
-        title=_title(expl, f"Row {_label(expl.data.index[row])}: {total:.4g} ({expl.output_kind}{cls}); "
-                           f"base {base:.4g}"),
+        title=_title(expl, f"Row {index_label(expl.data.index[row])}: {format_number(total)} "
+                           f"({expl.output_kind}{cls}); base {format_number(base)}"),
         xaxis_title=expl.output_label if not cls else expl.output_kind,
         height=max(300, 30 * (len(labels) + 1) + 120), margin=dict(l=10, r=10, t=60, b=40),
     )
     return _styled(fig)
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, (float, np.floating)):
-        return "nan" if not np.isfinite(v) else f"{v:.4g}"
-    return str(v)
-
-
-# --------------------------------------------------------------------------- static HTML
-
-
-def _summary_lines(expl: Explanation) -> list[str]:
-    lines = [
-        f"<b>{html.escape(expl.model_name or 'model')}</b> explained with the "
-        f"<b>{html.escape(expl.explainer)}</b> explainer; output: {html.escape(expl.output_label)}",
-    ]
-    sampled = expl.n_rows_explained < expl.n_rows_total
-    lines.append(
-        f"{expl.n_rows_explained:,} of {expl.n_rows_total:,} rows explained"
-        + (" (seeded random sample)" if sampled else "")
-        + f", {len(expl.feature_names)} features"
-    )
-    if expl.class_choice == "most-predicted" and expl.class_names:
-        lines.append(
-            f"global views: class {html.escape(expl.class_names[expl.class_index])!s} (predicted most "
-            "often); the waterfall uses each row's predicted class"
-        )
-    if expl.additivity_gap is not None:
-        ok = expl.additivity_gap <= 1e-6
-        lines.append(
-            f"additivity: base value + SHAP values = model output within {expl.additivity_gap:.2g}"
-            + ("" if ok else " (approximate)")
-        )
-    return lines
-
-
-def _bars_html(names: list[str], vals: list[float], signed: bool) -> str:
-    m = max((abs(v) for v in vals), default=0) or 1.0
-    rows = []
-    for name, v in zip(names, vals, strict=True):
-        width = 100 * abs(v) / m
-        color = _POS if (v >= 0 or not signed) else _NEG
-        rows.append(
-            f"<tr><td style='text-align:right;padding-right:6px'>{html.escape(name)}</td>"
-            f"<td style='width:260px'><div style='background:{color};height:10px;width:{width:.1f}%'>"
-            f"</div></td><td style='text-align:right;font-family:monospace'>{v:+.4g}</td></tr>"
-            if signed else
-            f"<tr><td style='text-align:right;padding-right:6px'>{html.escape(name)}</td>"
-            f"<td style='width:260px'><div style='background:{color};height:10px;width:{width:.1f}%'>"
-            f"</div></td><td style='text-align:right;font-family:monospace'>{v:.4g}</td></tr>"
-        )
-    return "<table style='border-collapse:collapse;font-size:12px'>" + "".join(rows) + "</table>"
-
-
-def static_html(expl: Explanation, row: int = 0, top: int = TOP_FEATURES) -> str:
-    """Self-contained HTML (no JavaScript): summary, importance bars, one row's contributions."""
-    parts = ["<div class='mlops-explanation' style='font-family:sans-serif;font-size:13px'>"]
-    parts.append("<div>" + "<br>".join(_summary_lines(expl)) + "</div>")
-    if expl.note:
-        parts.append(
-            "<div style='margin:6px 0;padding:4px 8px;border-left:3px solid #e69f00;background:#fff8e6'>"
-            f"<b>Note:</b> {html.escape(expl.note)}</div>"
-        )
-    top_items = expl.top_features(top)
-    label = "mean |SHAP value|" if expl.has_row_values else "permutation importance"
-    parts.append(f"<h4 style='margin:8px 0 4px'>Global importance ({label})</h4>")
-    parts.append(_bars_html([n for n, _ in top_items], [v for _, v in top_items], signed=False))
-    if expl.has_row_values and expl.values.shape[0] > 0:
-        row = min(max(row, 0), expl.values.shape[0] - 1)
-        vals, base, k = expl.row(row)
-        order = np.argsort(-np.abs(vals), kind="stable")[:10]
-        cls = f", class {html.escape(str(expl.class_names[k]))}" if expl.class_names and k is not None \
-            and expl.output_kind != "regression" else ""
-        parts.append(
-            f"<h4 style='margin:8px 0 4px'>Row {html.escape(repr(expl.data.index[row]))}: "
-            f"{base + vals.sum():.4g} ({html.escape(expl.output_kind)}{cls}) = base {base:.4g} + contributions</h4>"
-        )
-        parts.append(_bars_html(
-            [f"{expl.feature_names[j]} = {_fmt(expl.display_values(j).iloc[row])}" for j in order],
-            [float(vals[j]) for j in order], signed=True,
-        ))
-    parts.append("</div>")
-    return "".join(parts)
+# --------------------------------------------------------------------------- static bundle
 
 
 def _summary_figure(expl: Explanation, row: int) -> go.Figure:
@@ -344,17 +258,19 @@ class ExplanationView:
 
         self.source = expl
         self.expl = expl
-        self.w = w
-        self.outputs = {name: w.Output() for name in ("importance", "beeswarm", "dependence", "waterfall")}
+        self.outputs = {name: w.Output()
+                        for name in ("importance", "beeswarm", "dependence", "waterfall")}
         self.header = w.HTML()
         n = max(expl.values.shape[0], 1)
         self.feature_picker = w.Dropdown(description="feature", options=self._feature_options())
         if feature is not None:
             if feature not in expl.feature_names:
-                raise ValueError(f"unknown feature {feature!r}; choose one of {expl.feature_names[:20]}")
+                raise ValueError(
+                    f"unknown feature {feature!r}; choose one of {expl.feature_names[:20]}")
             self.feature_picker.value = feature
         if not 0 <= row < n:
-            raise ValueError(f"row must be a position in 0..{n - 1} of the explained rows, got {row}")
+            raise ValueError(
+                f"row must be a position in 0..{n - 1} of the explained rows, got {row}")
         self.row_picker = w.BoundedIntText(value=row, min=0, max=n - 1, description="row")
         self.row_label = w.HTML()
         controls = [self.feature_picker, self.row_picker, self.row_label]
@@ -363,8 +279,9 @@ class ExplanationView:
             options = [(f"class {c}", i) for i, c in enumerate(expl.class_names)]
             if expl.class_choice == "most-predicted":
                 options = [("predicted class per row", -1), *options]
+            per_row = expl.class_choice == "most-predicted"
             self.class_picker = w.Dropdown(description="class", options=options,
-                                           value=-1 if expl.class_choice == "most-predicted" else expl.class_index)
+                                           value=-1 if per_row else expl.class_index)
             controls.append(self.class_picker)
             self.class_picker.observe(self._on_class, names="value")
         if expl.values_by_class is not None and expl.target_names:
@@ -381,22 +298,25 @@ class ExplanationView:
             controls.append(self.group_toggle)
             self.group_toggle.observe(self._on_group, names="value")
         self._quiet = False
-        self.feature_picker.observe(lambda _: self._quiet or self._render_dependence(), names="value")
+        self.feature_picker.observe(lambda _: self._quiet or self._render_dependence(),
+                                    names="value")
         self.row_picker.observe(lambda _: self._render_waterfall(), names="value")
         tabs = w.Tab(children=[self.outputs[k] for k in self.outputs])
         for i, title in enumerate(("Importance", "Beeswarm", "Dependence", "Waterfall")):
             tabs.set_title(i, title)
         self.tabs = tabs
-        self.widget = w.VBox([self.header, w.HBox(controls, layout=w.Layout(flex_flow="row wrap")), tabs])
+        self.widget = w.VBox([self.header,
+                              w.HBox(controls, layout=w.Layout(flex_flow="row wrap")), tabs])
         self.importance_fig = self.beeswarm_fig = self.dependence_fig = self.waterfall_fig = None
         self._render_all()
 
     # -- state changes
     def _feature_options(self) -> list[str]:
-        return [self.expl.feature_names[j] for j in _order(self.expl)]
+        return [self.expl.feature_names[j] for j in self.expl.feature_order()]
 
     def _current(self) -> Explanation:
-        expl = self.source.grouped() if self.group_toggle is not None and self.group_toggle.value else self.source
+        grouped = self.group_toggle is not None and self.group_toggle.value
+        expl = self.source.grouped() if grouped else self.source
         if self.class_picker is not None and self.class_picker.value != -1:
             if expl.target_names:
                 return expl.for_target(self.class_picker.value)
@@ -430,7 +350,8 @@ class ExplanationView:
         show_in(out, _figure_bundle(fig))
 
     def _render_all(self) -> None:
-        self.header.value = static_html(self.expl, row=self.row_picker.value).split("<h4", 1)[0] + "</div>"
+        self.header.value = f"<div class='mlops-explanation' style='font-family:sans-serif;" \
+            f"font-size:13px'>{summary_html(self.expl)}</div>"
         self.importance_fig = importance_figure(self.expl)
         self._show(self.outputs["importance"], self.importance_fig)
         self.beeswarm_fig = beeswarm_figure(self.expl)
@@ -449,7 +370,8 @@ class ExplanationView:
         row = self.row_picker.value
         if self.expl.has_row_values:
             label = self.expl.data.index[row]
-            self.row_label.value = f"<span style='padding-left:6px'>X index {html.escape(_label(label))}</span>"
+            self.row_label.value = (f"<span style='padding-left:6px'>X index "
+                                    f"{html.escape(index_label(label))}</span>")
         self.waterfall_fig = waterfall_figure(self.expl, row=row) if self.expl.has_row_values \
             else waterfall_figure(self.expl)
         self._show(self.outputs["waterfall"], self.waterfall_fig)
@@ -461,7 +383,8 @@ class ExplanationView:
         return bundle
 
 
-def display_explanation(explanation: Explanation, row: int | None = None, feature: str | None = None) -> None:
+def display_explanation(explanation: Explanation, row: int | None = None,
+                        feature: str | None = None) -> None:
     """Show ``explanation`` interactively, with a static HTML fallback in the same output.
 
     ``row`` is a position among the explained rows (``explanation.position_of(label)`` maps an
@@ -481,9 +404,3 @@ def display_explanation(explanation: Explanation, row: int | None = None, featur
     # mimetype would show the static figure instead of the interactive view.
     display(view._repr_mimebundle_(), raw=True)
 
-
-def _label(value: object) -> str:
-    """An index label as people write it: 1137, not np.int64(1137); strings quoted."""
-    if hasattr(value, "item"):
-        value = value.item()
-    return repr(value) if isinstance(value, str) else str(value)

@@ -182,7 +182,7 @@ def test_falls_back_to_permutation_importance_when_shap_is_missing(clf_data, mon
 
 
 def test_falls_back_when_every_shap_explainer_fails(clf_data, monkeypatch):
-    import mlops_jupyter.analysis.explain as mod
+    from mlops_jupyter.analysis.explain import compute
 
     X, y = clf_data
     model = RandomForestClassifier(10, random_state=0).fit(X, y)
@@ -190,7 +190,7 @@ def test_falls_back_when_every_shap_explainer_fails(clf_data, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(mod, "_run_shap", broken)
+    monkeypatch.setattr(compute, "run_shap", broken)
     expl = explain_model(model, X, y=y, progress=False)
     assert expl.explainer == "permutation-importance"
     assert "tree explainer failed (RuntimeError: boom)" in expl.note

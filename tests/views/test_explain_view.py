@@ -130,7 +130,9 @@ def test_display_explanation_sends_widget_plus_static_fallback(reg_expl, monkeyp
     ev.display_explanation(expl, row=4)
     (bundle, raw), = [s for s in shown if isinstance(s[0], dict) and "text/html" in s[0]]
     assert raw and "application/vnd.jupyter.widget-view+json" in bundle
-    assert repr(expl.data.index[4]) in bundle["text/html"].replace("&#x27;", "'")
+    # the row the user asked for, its index label written as in the waterfall (not np.int64(...))
+    assert f"Row {expl.data.index[4]}: " in bundle["text/html"]
+    assert "np.int64" not in bundle["text/html"]
 
 
 def test_fallback_explanation_shows_its_note(reg_expl, monkeypatch):
@@ -148,7 +150,7 @@ def test_fallback_explanation_shows_its_note(reg_expl, monkeypatch):
 
 def test_registered_with_ipython_by_name_and_round_trip_redisplays(reg_expl):
     expl, _ = reg_expl
-    target = DISPLAY_FUNCTIONS[("mlops_jupyter.analysis.explain", "Explanation")]
+    target = DISPLAY_FUNCTIONS[("mlops_jupyter.analysis.explain.result", "Explanation")]
     assert target == "mlops_jupyter.views.explain_view:display_explanation"
     back = Explanation.from_dict(json.loads(json.dumps(expl.to_dict())))
     assert ev.static_html(back) == ev.static_html(expl)
