@@ -150,7 +150,7 @@ def _rows_line(diff: SnapshotDiff) -> str:
 
 def _schema_section(diff: SnapshotDiff) -> list[str]:
     out = [f"<h4 {_H}>Schema changes</h4>"]
-    rows = []
+    rows: list[tuple[str, str, str | None, str | None]] = []
     for column in diff.added_columns:
         rows.append((column, _badge("added", ADDED_COLOR), "", diff.dtypes_after.get(column)))
     for column in diff.removed_columns:
