@@ -160,11 +160,11 @@ def _schema_section(diff: SnapshotDiff) -> list[str]:
         rows.append((column, _badge("dtype changed", CHANGED_COLOR), before, after))
     if rows:
         out.append(f"<table>{_head('column', 'change', 'dtype before', 'dtype after')}<tbody>")
-        for column, badge, before, after in rows:
+        for column, badge, dtype_before, dtype_after in rows:
             out.append(
                 f"<tr><td {_TD}><b>{e(str(column))}</b></td><td {_TD}>{badge}</td>"
-                f"<td {_TD}><code>{e(str(before or ''))}</code></td>"
-                f"<td {_TD}><code>{e(str(after or ''))}</code></td></tr>"
+                f"<td {_TD}><code>{e(str(dtype_before or ''))}</code></td>"
+                f"<td {_TD}><code>{e(str(dtype_after or ''))}</code></td></tr>"
             )
         out.append("</tbody></table>")
     else:
