@@ -7,13 +7,15 @@ and never the data itself, so comparing two 10 GB snapshots costs microseconds.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from ..formatting import format_value
+from ..rendering import HtmlReport
 
 __all__ = ["SnapshotDiff", "diff_profiles"]
 
@@ -34,7 +36,7 @@ _REL_TOL = 1e-9  # the same data summed in another row order moves the mean in t
 
 
 @dataclass(frozen=True)
-class SnapshotDiff:
+class SnapshotDiff(HtmlReport):
     """Differences between snapshot *before* and snapshot *after*.
 
     ``same_content`` is True when both hold exactly the same data (equal full-content
@@ -44,6 +46,8 @@ class SnapshotDiff:
     (numbers beyond a relative 1e-9). The one exception is ``"top_values"``, whose pair is
     ``(frequent values only before, frequent values only after)``.
     """
+
+    _html_renderer = "mlops_jupyter.views.snapshot_view:snapshot_diff_html"
 
     fingerprint_before: str
     fingerprint_after: str
@@ -87,7 +91,8 @@ class SnapshotDiff:
                     "dtype_before": self.dtypes_before.get(column),
                     "dtype_after": self.dtypes_after.get(column),
                     "changes": "; ".join(
-                        f"{stat}: {_fmt(a)} -> {_fmt(b)}" for stat, (a, b) in changes.items()
+                        f"{stat}: {format_value(a, 6)} -> {format_value(b, 6)}"
+                        for stat, (a, b) in changes.items()
                     ),
                 }
             )
@@ -124,20 +129,8 @@ class SnapshotDiff:
             )
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        table = self.to_frame()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
-        body = "".join(
-            "<tr>"
-            + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
-            + "</tr>"
-            for row in table.itertuples(index=False)
-        )
-        summary = html.escape(self.summary()).replace("\n", "<br>")
-        return (
-            f"<div class='mlops-snapshot-diff'><p>{summary}</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
-        )
+    def _html_title(self) -> str:
+        return f"snapshot diff {self.fingerprint_before[:12]} -> {self.fingerprint_after[:12]}"
 
 
 def diff_profiles(a_meta: Mapping[str, Any], b_meta: Mapping[str, Any]) -> SnapshotDiff:
@@ -215,11 +208,3 @@ def _same(a: Any, b: Any) -> bool:
 
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]"
-    return str(value)

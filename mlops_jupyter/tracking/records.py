@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..rendering import HtmlReport
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -12,7 +14,9 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(HtmlReport):
+    _html_renderer = "mlops_jupyter.views.run_view:run_html"
+
     id: str
     name: str
     experiment: str
@@ -86,16 +90,5 @@ class RunRecord:
     def artifact_bytes(self, name: str) -> bytes:
         return self._store.artifact(self.id, name)[1]
 
-    def _repr_html_(self) -> str:
-        import html
-
-        metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(self.metrics.items()))
-        params = ", ".join(f"{k}={v!r}" for k, v in sorted(self.params.items())[:12])
-        inputs = ", ".join(f"{i['name']} v{i['version']} ({i['role']})" for i in self.inputs)
-        return (
-            f"<div><b>run {html.escape(self.name)}</b> <code>{self.id[:8]}</code> "
-            f"[{self.status}] in <i>{html.escape(self.experiment)}</i><br>"
-            f"params: {html.escape(params) or '-'}<br>metrics: {html.escape(metrics) or '-'}<br>"
-            f"models: {html.escape(', '.join(self.models)) or '-'}; inputs: "
-            f"{html.escape(inputs) or '-'}</div>"
-        )
+    def _html_title(self) -> str:
+        return f"run {self.name} ({self.id[:8]})"

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..rendering import HtmlReport
 from .values import validate_name
 
 if TYPE_CHECKING:
@@ -16,8 +17,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Snapshot:
+class Snapshot(HtmlReport):
     """A stored, versioned, content-addressed copy of a DataFrame or Series."""
+
+    _html_renderer = "mlops_jupyter.views.snapshot_view:snapshot_html"
 
     id: str
     name: str
@@ -47,12 +50,8 @@ class Snapshot:
         return {"fingerprint": self.fingerprint, "rows": self.rows,
                 "schema": self.schema, "profile": self.profile}
 
-    def _repr_html_(self) -> str:
-        return (
-            f"<b>snapshot {self.name} v{self.version}</b>: {self.rows:,} rows x "
-            f"{len(self.columns)} columns, fingerprint <code>{self.fingerprint[:12]}</code>, "
-            f"{self.size / 1e6:.2f} MB stored"
-        )
+    def _html_title(self) -> str:
+        return f"snapshot {self.name} v{self.version}"
 
 
 def _check_frame(frame: Any) -> None:
