@@ -87,8 +87,8 @@ def metric_direction(name: str) -> tuple[str, bool]:
     """``("min" | "max", known)`` for a metric name; unknown names are assumed higher-better.
 
     Any word of the name counts (``val_loss``, ``trainLoss``, ``mean_fit_time``,
-    ``rank_test_score``, ``drift.share``); a lower-is-better word wins over a score word, and sklearn's ``neg_*``
-    scorers (``neg_mean_squared_error``) are higher-better by design.
+    ``rank_test_score``, ``drift.share``); a lower-is-better word wins over a score word, and
+    sklearn's ``neg_*`` scorers (``neg_mean_squared_error``) are higher-better by design.
 
     >>> metric_direction("val_loss"), metric_direction("rank_test_score")
     (('min', True), ('min', True))
