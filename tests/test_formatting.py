@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import doctest
 
 import numpy as np
@@ -10,7 +11,10 @@ from mlops_jupyter import formatting
 from mlops_jupyter.formatting import RUN_STATUSES, format_number, format_value, status_color
 
 
-def test_docstring_examples():
+def test_docstring_examples(monkeypatch):
+    # doctest's display hook leaves builtins._ behind, and IPython stops setting `_` when it
+    # finds one there: the %%track tests that read `_` would fail after this one
+    monkeypatch.setattr(builtins, "_", None, raising=False)
     assert doctest.testmod(formatting).failed == 0
 
 

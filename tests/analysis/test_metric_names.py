@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import doctest
 
 import pytest
@@ -16,7 +17,10 @@ from mlops_jupyter.analysis.metric_names import (
 from mlops_jupyter.tracking.cell_analysis import looks_like_metric as captured_by_track
 
 
-def test_docstring_examples():
+def test_docstring_examples(monkeypatch):
+    # doctest's display hook leaves builtins._ behind, and IPython stops setting `_` when it
+    # finds one there: the %%track tests that read `_` would fail after this one
+    monkeypatch.setattr(builtins, "_", None, raising=False)
     assert doctest.testmod(metric_names).failed == 0
 
 
