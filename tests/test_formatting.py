@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import doctest
 
 import numpy as np
@@ -10,17 +11,11 @@ from mlops_jupyter import formatting
 from mlops_jupyter.formatting import RUN_STATUSES, format_number, format_value, status_color
 
 
-def test_docstring_examples():
-    import builtins
-
-    had_underscore = "_" in builtins.__dict__
-    try:
-        assert doctest.testmod(formatting).failed == 0
-    finally:
-        # doctest's display hook leaves builtins._ behind, and IPython then stops setting
-        # `_` in a shell's namespace (tests/tracking/test_track_magic.py checks it).
-        if not had_underscore:
-            builtins.__dict__.pop("_", None)
+def test_docstring_examples(monkeypatch):
+    # doctest's display hook leaves builtins._ behind, and IPython stops setting `_` when it
+    # finds one there: the %%track tests that read `_` would fail after this one
+    monkeypatch.setattr(builtins, "_", None, raising=False)
+    assert doctest.testmod(formatting).failed == 0
 
 
 def test_numbers_keep_significant_digits_and_switch_to_scientific_at_the_edges():

@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-# Names that look like metrics: whole words, or words ending a snake/camel name
-# (val_accuracy, test_f1, rmse, trainLoss).
-_METRIC_WORDS = (
-    "accuracy", "acc", "f1", "f1_score", "auc", "roc_auc", "pr_auc", "rmse", "mse", "mae",
-    "mape", "r2", "r2_score", "loss", "logloss", "log_loss", "precision", "recall", "score",
-    "error", "err", "brier", "kappa", "mcc", "ndcg", "map", "bleu", "rouge", "perplexity",
-)
-_METRIC_RE = re.compile(
-    r"(?:^|_)(?:" + "|".join(sorted(map(re.escape, _METRIC_WORDS), key=len, reverse=True)) + r")$",
-    re.IGNORECASE,
-)
-
-
-def looks_like_metric(name: str) -> bool:
-    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
-    return bool(_METRIC_RE.search(snake))
+# what %%track captures as a metric: one vocabulary with the comparison's directions
+from ..analysis.metric_names import looks_like_metric  # noqa: F401 - used by tracked_cell
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,9 @@ class TrackSummary:
     def _repr_html_(self) -> str:
         import html
 
-        color = {"FINISHED": "#1a7f37", "FAILED": "#cf222e", "KILLED": "#9a6700"}.get(self.status, "#57606a")
+        from ..formatting import status_color  # one colour per status, CRASHED included
+
+        color = status_color(self.status)
         body = html.escape(self.text().split(" | ", 1)[-1]).replace("\n", "<br>")
         return (
             f'<div style="font-size:12px;color:#57606a;font-family:monospace">'

@@ -15,7 +15,7 @@ from typing import Any
 DISPLAY_FUNCTIONS: dict[tuple[str, str], str] = {
     ("mlops_jupyter.analysis.drift", "DriftReport"): "mlops_jupyter.views.drift_view:display_drift_report",
     ("mlops_jupyter.analysis.explain.result", "Explanation"): "mlops_jupyter.views.explain_view:display_explanation",
-    ("mlops_jupyter.analysis.compare", "Comparison"): "mlops_jupyter.views.compare_view:display_comparison",
+    ("mlops_jupyter.analysis.compare.comparison", "Comparison"): "mlops_jupyter.views.compare_view:display_comparison",
     ("mlops_jupyter.tracking.runs_frame", "RunsFrame"): "mlops_jupyter.views.runs_table:display_runs_table",
 }
 

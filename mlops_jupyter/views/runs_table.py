@@ -9,7 +9,8 @@ Rows are HTML; only the checkboxes and headers are widgets, updated in place (no
 created after construction), which keeps every interaction one small round trip.
 
 ``display_runs_table(frame)`` shows the widget plus a static ``text/html`` copy of the first
-rows in the same output, for saved notebooks, nbconvert and GitHub.
+rows in the same output, for saved notebooks, nbconvert and GitHub (drawn by
+:mod:`.runs_table_static`, whose names are importable from here too).
 """
 
 from __future__ import annotations
@@ -19,103 +20,31 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from mlops_jupyter.analysis.compare import (
-    TableRow,
-    _fmt,
-    filter_runs,
-    metric_direction,
-    table_rows,
+from mlops_jupyter.analysis.compare import TableRow, filter_runs, table_rows
+from mlops_jupyter.analysis.metric_names import metric_direction
+from mlops_jupyter.views.runs_table_static import (
+    BEST_BG,
+    SELECTED_BG,
+    best_positions,
+    cell_text,
+    header_text,
+    runs_table_html,
+    status_chip,
+    table_columns,
 )
 
 __all__ = ["RunsTable", "display_runs_table", "runs_table_html", "status_chip", "table_columns"]
 
-BEST_BG = "#d4edda"
-SELECTED_BG = "#e8f0fe"
-STATUS_COLORS = {"FINISHED": "#2e7d32", "FAILED": "#c0392b", "RUNNING": "#1a73e8",
-                 "KILLED": "#8d6e63", "CRASHED": "#b9770e"}
 WIDTHS = {"name": 220, "status": 84, "start_time": 118, "duration": 72, "experiment": 110}
 DEFAULT_WIDTH = 96
 CHECK_WIDTH = 30
-STATIC_ROWS = 50  # rows in the static copy: the output stays small with 10,000 runs
-
-
-def status_chip(status: Any) -> str:
-    text = str(status or "?")
-    color = STATUS_COLORS.get(text, "#666")
-    return (f'<span style="color:{color};border:1px solid {color};border-radius:3px;'
-            f'padding:0 3px;font-size:11px">{html.escape(text)}</span>')
-
-
-def table_columns(frame: pd.DataFrame, *, differing_only: bool = True,
-                  metrics_first: bool = False) -> list[str]:
-    """The columns shown: name, status, start, duration, (experiment), params, metrics.
-
-    With ``differing_only`` a param holding the same value in every run is hidden: it
-    cannot explain why one run beats another.
-    """
-    cols = ["name", "status", "start_time", "duration"]
-    if "experiment" in frame and frame["experiment"].nunique(dropna=True) > 1:
-        cols.append("experiment")
-    params = [c for c in frame.columns if str(c).startswith("params.")]
-    if differing_only and len(frame) > 1:
-        params = [c for c in params if _varies(frame[c])] or params[:0]
-    params = [c for c in params if frame[c].notna().any()]
-    metrics = [c for c in frame.columns if str(c).startswith("metrics.") and frame[c].notna().any()]
-    return cols + (metrics + params if metrics_first else params + metrics)
-
-
-def _varies(series: pd.Series) -> bool:
-    seen = {repr(v) if not _missing(v) else None for v in series.tolist()}
-    return len(seen) > 1
-
-
-def _missing(v: Any) -> bool:
-    return v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
 
 
 def _width(col: str) -> int:
     return WIDTHS.get(col, DEFAULT_WIDTH)
 
-
-def _header_text(col: str) -> str:
-    if col.startswith("params."):
-        return col[len("params."):]
-    if col.startswith("metrics."):
-        return col[len("metrics."):]
-    return {"start_time": "started", "duration": "duration"}.get(col, col)
-
-
-def _cell_text(col: str, value: Any) -> str:
-    if _missing(value):
-        return ""
-    if col == "start_time":
-        try:
-            return pd.Timestamp(value).tz_convert(None).strftime("%m-%d %H:%M:%S")
-        except (TypeError, ValueError):
-            return str(value)
-    if col == "duration":
-        v = float(value)
-        return f"{v:.2f}s" if v < 60 else f"{v / 60:.1f}m" if v < 3600 else f"{v / 3600:.1f}h"
-    return _fmt(value)
-
-
-def best_positions(frame: pd.DataFrame, directions: Mapping[str, str]) -> dict[str, set[int]]:
-    """Row positions holding the best value of each metric column (ties all count)."""
-    out: dict[str, set[int]] = {}
-    for col in frame.columns:
-        if not str(col).startswith("metrics."):
-            continue
-        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-        finite = np.isfinite(values)
-        if not finite.any():
-            continue
-        direction = directions.get(col) or metric_direction(col)[0]
-        best = values[finite].max() if direction == "max" else values[finite].min()
-        out[col] = set(np.flatnonzero(finite & (values == best)).tolist())
-    return out
 
 
 def _row_html(frame: pd.DataFrame, row: TableRow, columns: Sequence[str],
@@ -136,7 +65,7 @@ def _row_html(frame: pd.DataFrame, row: TableRow, columns: Sequence[str],
         elif col == "status":
             text = status_chip(value)
         else:
-            text = e(_cell_text(col, value))
+            text = e(cell_text(col, value))
             if col in best and row.position in best[col]:
                 cls += " mj-b"
                 text = "&#9733; " + text
@@ -157,62 +86,6 @@ ROW_CSS = (
 )
 
 
-def runs_table_html(frame: pd.DataFrame, *, directions: Mapping[str, str] | None = None,
-                    sort_by: str | None = None, ascending: bool = True,
-                    max_rows: int = STATIC_ROWS, selected: Sequence[str] = (),
-                    title: str | None = None) -> str:
-    """Static HTML table (no JavaScript): best metric values starred, candidates folded."""
-    e = html.escape
-    if frame.empty:
-        return '<div style="font-family:sans-serif;color:#555">no runs</div>'
-    columns = table_columns(frame)
-    frame = frame.reset_index(drop=True)
-    rows = table_rows(frame, sort_by=sort_by, ascending=ascending, show_children=False)
-    best = best_positions(frame, directions or {})
-    chosen = set(selected)
-    # plain <th>/<td>: Jupyter, nbconvert and GitHub style tables themselves, and per-cell
-    # styles would triple the size of the saved output
-    head = "".join(f"<th>{e(_header_text(c))}"
-                   + (f" {'&#8593;' if (directions or {}).get(c, metric_direction(c)[0]) == 'max' else '&#8595;'}"
-                      if c.startswith("metrics.") else "") + "</th>" for c in columns)
-    best_style = f' style="background:{BEST_BG};font-weight:bold"'
-    body = []
-    for row in rows[:max_rows]:
-        rec = frame.iloc[row.position]
-        tds = []
-        for col in columns:
-            value = rec.get(col)
-            attrs = ""
-            if col == "name":
-                text = f"{e(str(value))} <code>{e(str(rec['run_id'])[:8])}</code>"
-                if row.n_children:
-                    text += f" [{row.n_children} candidates]"
-            elif col == "status":
-                text = e(str(value)) if value == "FINISHED" else status_chip(value)
-            else:
-                text = e(_cell_text(col, value))
-                if col in best and row.position in best[col]:
-                    attrs = best_style
-                    text = "&#9733; " + text
-            tds.append(f"<td{attrs}>{text}</td>")
-        bg = f' style="background:{SELECTED_BG}"' if rec["run_id"] in chosen else ""
-        body.append(f"<tr{bg}>{''.join(tds)}</tr>")
-    more = len(rows) - max_rows
-    n_children = len(frame) - len(rows)
-    foot = []
-    if more > 0:
-        foot.append(f"{more} more runs not shown here (run the cell with a kernel to page, "
-                    "sort and filter)")
-    if n_children:
-        foot.append(f"{n_children} search candidates folded under their parent runs")
-    caption = f'<div style="font-weight:bold;margin-bottom:4px">{e(title)}</div>' if title else ""
-    return (f'<div class="mlops-runs" style="font-family:sans-serif">{caption}'
-            f'<div style="overflow-x:auto;font-size:12px"><table>'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-            + (f'<div style="color:#666;font-size:11px">{e("; ".join(foot))}. '
-               f'&#9733; best value of each metric.</div>' if foot else
-               '<div style="color:#666;font-size:11px">&#9733; best value of each metric.</div>')
-            + "</div>")
 
 
 def _widget_base():
@@ -261,7 +134,7 @@ class RunsTable(_widget_base()):  # type: ignore[misc]
         self.filter_box = w.Text(value=filter or "", placeholder="filter, e.g. metrics.accuracy > 0.9 and params.model == 'rf'",
                                  continuous_update=False, layout=w.Layout(width="520px"))
         self.filter_status = w.HTML()
-        self.sort_dropdown = w.Dropdown(options=[(_header_text(c), c) for c in sortable],
+        self.sort_dropdown = w.Dropdown(options=[(header_text(c), c) for c in sortable],
                                         value=sort_by if sort_by in sortable else (sortable[0] if sortable else None),
                                         description="sort by", layout=w.Layout(width="240px"))
         self.ascending_toggle = w.ToggleButtons(options=[("desc", False), ("asc", True)], value=ascending,
@@ -278,7 +151,7 @@ class RunsTable(_widget_base()):  # type: ignore[misc]
         self.page_label = w.HTML()
         self.header_buttons: dict[str, Any] = {}
         for col in self.columns:
-            button = w.Button(description=_header_text(col), tooltip=f"sort by {col}",
+            button = w.Button(description=header_text(col), tooltip=f"sort by {col}",
                               layout=w.Layout(width=f"{_width(col)}px", min_width=f"{_width(col)}px",
                                               margin="0", padding="0 4px", height="26px"))
             button.on_click(self._on_header(col))
@@ -451,7 +324,7 @@ class RunsTable(_widget_base()):  # type: ignore[misc]
                     slot.layout.display = "none"
         for col, button in self.header_buttons.items():
             mark = (" ▲" if self.ascending else " ▼") if col == self.sort_dropdown.value else ""
-            button.description = _header_text(col) + mark
+            button.description = header_text(col) + mark
             button.button_style = "info" if mark else ""
         n = len(self._rows)
         n_pages = max(1, math.ceil(n / self.page_size))
@@ -493,3 +366,4 @@ def display_runs_table(frame: pd.DataFrame) -> None:
         bundle = {}
     bundle.update(static)
     display(bundle, raw=True)
+
