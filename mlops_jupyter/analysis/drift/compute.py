@@ -227,7 +227,8 @@ def _parse_sample(sample: Any) -> tuple[int | None, int]:
     else:
         n, seed = sample, 0
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"sample must be a positive number of rows (or (rows, seed)), got {sample!r}")
+        raise ValueError(
+            f"sample must be a positive number of rows (or (rows, seed)), got {sample!r}")
     return int(n), int(seed)
 
 
@@ -246,7 +247,9 @@ def _duplicates(index: pd.Index) -> set[str]:
 def _short_list(names: Iterable[str], limit: int = 8) -> str:
     names = list(names)
     shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") if names else "none"
+    if not names:
+        return "none"
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
 # --------------------------------------------------------------------------- per column
@@ -361,7 +364,8 @@ def _numeric_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, method
     b, inf_b = st.sorted_finite(_numeric_values(cur, kind))
     notes: list[str] = []
     if inf_a or inf_b:
-        notes.append(f"infinite values left out of the tests: {inf_a} in reference, {inf_b} in current")
+        notes.append(f"infinite values left out of the tests: {inf_a} in reference, "
+                     f"{inf_b} in current")
     # +-inf are values no test can place: like missing values, a change of their share is drift.
     ref_inf, cur_inf = inf_a / len(ref), inf_b / len(cur)
     base = {**base, "reference_infinite": ref_inf, "current_infinite": cur_inf,
@@ -495,10 +499,12 @@ def _threshold_for(name: str, test: str, threshold: Any) -> float:
 def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
               importance: Mapping[str, float] | None) -> tuple[ColumnDrift, ...]:
     # Multiple-testing family: the columns whose verdict comes from a p-value.
-    family = [i for i, r in enumerate(raw) if r.get("status") == "tested" and r["test"] in HYPOTHESIS_TESTS]
+    family = [i for i, r in enumerate(raw)
+              if r.get("status") == "tested" and r["test"] in HYPOTHESIS_TESTS]
     adjusted: dict[int, float] = {}
     if correction and family:
-        adj = st.adjust_p_values(np.array([raw[i]["p_value"] for i in family], dtype=float), correction)
+        p_values = np.array([raw[i]["p_value"] for i in family], dtype=float)
+        adj = st.adjust_p_values(p_values, correction)
         adjusted = {i: float(x) for i, x in zip(family, adj, strict=True)}
 
     weights: dict[str, float] = {}
@@ -543,7 +549,8 @@ def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
             r["drift_score"] = 0.0
         if importance is not None:
             w = weights.get(r["column"])
-            r["importance"] = None if w is None else float(importance[_orig_key(importance, r["column"])])
+            r["importance"] = (None if w is None
+                               else float(importance[_orig_key(importance, r["column"])]))
             r["weighted_score"] = r["drift_score"] * (w or 0.0)
         out.append(ColumnDrift(**r))
 
