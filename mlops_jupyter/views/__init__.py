@@ -13,10 +13,14 @@ from typing import Any
 # (module of the result type, type name) -> "module:function" that displays it.
 # The function takes the result object, calls IPython.display.display itself, and returns None.
 DISPLAY_FUNCTIONS: dict[tuple[str, str], str] = {
-    ("mlops_jupyter.analysis.drift", "DriftReport"): "mlops_jupyter.views.drift_view:display_drift_report",
-    ("mlops_jupyter.analysis.explain.result", "Explanation"): "mlops_jupyter.views.explain_view:display_explanation",
-    ("mlops_jupyter.analysis.compare.comparison", "Comparison"): "mlops_jupyter.views.compare_view:display_comparison",
-    ("mlops_jupyter.tracking.runs_frame", "RunsFrame"): "mlops_jupyter.views.runs_table:display_runs_table",
+    ("mlops_jupyter.analysis.drift.report", "DriftReport"):
+        "mlops_jupyter.views.drift_view:display_drift_report",
+    ("mlops_jupyter.analysis.explain.result", "Explanation"):
+        "mlops_jupyter.views.explain_view:display_explanation",
+    ("mlops_jupyter.analysis.compare.comparison", "Comparison"):
+        "mlops_jupyter.views.compare_view:display_comparison",
+    ("mlops_jupyter.tracking.runs_frame", "RunsFrame"):
+        "mlops_jupyter.views.runs_table:display_runs_table",
 }
 
 

@@ -152,3 +152,23 @@ def test_broken_columns_are_flagged_in_banner_and_table():
     html = drift_report_mimebundle(report)["text/html"]
     assert "1 can no longer be compared: zip" in html  # ...but named in the banner
     assert "BROKEN" in html and "numeric in reference but string in current" in html
+
+
+def test_ipython_shows_the_widget_when_registered_and_the_static_html_otherwise(monkeypatch):
+    from types import SimpleNamespace
+
+    from IPython.core.formatters import DisplayFormatter
+
+    from mlops_jupyter.views import register_formatters
+
+    report = make_report(n=500)
+    plain = DisplayFormatter()  # a front end without %load_ext: the report's own mimebundle
+    data, _ = plain.format(report)
+    assert data["text/html"] == drift_report_mimebundle(report)["text/html"]
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    loaded = DisplayFormatter()
+    register_formatters(SimpleNamespace(display_formatter=loaded))  # what %load_ext does
+    loaded.format(report)  # found by the type's module and name: the widget bundle is displayed
+    assert "application/vnd.jupyter.widget-view+json" in shown[-1]

@@ -1,6 +1,8 @@
-"""Data drift between a reference and a current frame: per-column tests and a dataset verdict.
+"""Drift between a reference and a current frame: the orchestration and the verdict.
 
-Pure: pandas objects in, frozen dataclasses out. No IPython, no store, no views.
+Pure: pandas objects in, frozen dataclasses out (:mod:`.report`). No IPython, no store, no
+views. The statistics themselves live in :mod:`.statistics` (NumPy/SciPy only); this module
+decides what to compare and how, and turns the numbers into verdicts.
 
 Per column (see docs/drift.md for the reasoning behind every default):
 
@@ -25,11 +27,8 @@ reference has at most 1,000 values, and with an effect size (normalised Wasserst
 Jensen-Shannon >= 0.1) above, because on large samples p-values flag shifts too small to matter.
 The p-value and the effect size are always both computed and reported side by side.
 
-Speed: one sort per numeric column and side serves KS, Wasserstein, PSI and the histogram
-(the reference and current sorted arrays are merged in O(n) instead of re-sorted or binary
-searched per point as scipy does); columns run on a small thread pool (numpy releases the GIL
-while sorting). Statistics equal scipy's ``ks_2samp``, ``wasserstein_distance``,
-``chi2_contingency`` and ``jensenshannon`` on the same data.
+Speed: one sort per numeric column and side serves every statistic and the histogram; columns
+run on a small thread pool (NumPy releases the GIL while sorting).
 """
 
 from __future__ import annotations
@@ -37,321 +36,34 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.spatial.distance import jensenshannon
 
-__all__ = [
-    "ColumnDrift",
-    "DriftReport",
-    "Histogram",
-    "compute_drift",
-    "DEFAULT_THRESHOLDS",
-    "METHODS",
-]
+from . import statistics as st
+from .report import ColumnDrift, DriftReport, Histogram
+from .statistics import CORRECTIONS, DEFAULT_THRESHOLDS, HYPOTHESIS_TESTS
+
+__all__ = ["compute_drift", "DEFAULT_THRESHOLDS", "METHODS"]
 
 METHODS = ("auto", "ks", "chisquare", "wasserstein", "jensenshannon", "psi")
-HYPOTHESIS_TESTS = frozenset({"ks", "chisquare"})
-# Evidently's defaults (p < 0.05; normalised Wasserstein / Jensen-Shannon >= 0.1; PSI >= 0.1).
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "ks": 0.05,
-    "chisquare": 0.05,
-    "wasserstein": 0.1,
-    "jensenshannon": 0.1,
-    "psi": 0.1,
-}
 SMALL_SAMPLE_MAX = 1000  # reference values up to which "auto" uses a hypothesis test
 DISCRETE_MAX_UNIQUE = 5  # numeric columns with this few values are compared as categories
-DATASET_DRIFT_SHARE = 0.5  # dataset drift when at least this share of tested columns drift
 MISSING_SHARE_THRESHOLD = 0.05  # absolute change of the missing share that counts as drift
-CORRECTIONS = (None, "bonferroni", "bh")
 N_BINS = 30  # histogram bins kept for the view (aggregates only, never raw values)
 MAX_CATEGORIES_SHOWN = 20
 MAX_UNSEEN_LISTED = 50
-PSI_DECILES = 10
-PSI_EPS = 1e-4  # share floor for empty PSI bins, as Evidently does
-_SCIPY_EXACT_KS_MAX_N = 10000  # ks_2samp "auto" is exact up to this size, asymptotic above
 _PARALLEL_MIN_ROWS = 100_000
 
 _NUMERIC_KINDS = frozenset({"numeric", "datetime", "timedelta"})
-_CATEGORICAL_KINDS = frozenset({"categorical", "string", "boolean", "other"})
 _NUMERIC_METHODS = frozenset({"ks", "wasserstein"})
 _CATEGORICAL_METHODS = frozenset({"chisquare", "jensenshannon"})
 # forcing a method on a column of the other family uses its counterpart (noted in the row)
 _COUNTERPART = {"ks": "chisquare", "chisquare": "ks", "wasserstein": "jensenshannon",
                 "jensenshannon": "wasserstein"}
-
-
-# --------------------------------------------------------------------------- dataclasses
-
-
-@dataclass(frozen=True)
-class Histogram:
-    """Aggregated distribution of one column in both frames (what the view draws).
-
-    ``kind`` is "numeric", "datetime" or "categorical". Numeric: ``edges`` has one more entry
-    than the counts; values below the first / above the last edge (the outer 0.5 % tails) are
-    counted in the end bins. Datetime edges are nanoseconds since the epoch. Categorical:
-    ``labels`` name the bars, the most frequent first, the rest summed as "(other)".
-    """
-
-    kind: str
-    reference: tuple[int, ...]
-    current: tuple[int, ...]
-    edges: tuple[float, ...] = ()
-    labels: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ColumnDrift:
-    """The drift result of one column.
-
-    ``test`` decided ``drifted`` with ``statistic`` against ``threshold`` (for "ks" and
-    "chisquare" the p-value, after ``correction`` if any, is compared: drift when below; for
-    distances drift when at or above). ``p_value`` (KS or chi-square) and ``distance``
-    (normalised Wasserstein or Jensen-Shannon) are reported whatever the test, side by side.
-    ``drift_score`` is the effect size relative to its default threshold (>= 1 is a notable
-    shift); it orders the columns by severity.
-    """
-
-    column: str
-    kind: str
-    # "tested"; "missing only" (one side has no values); "broken" (the current values can no
-    # longer be compared with the reference: counted as drifted); "not tested" (left out).
-    status: str
-    test: str | None = None
-    statistic: float | None = None
-    p_value: float | None = None
-    p_value_adjusted: float | None = None
-    distance: float | None = None
-    distance_name: str | None = None
-    psi: float | None = None
-    threshold: float | None = None
-    drifted: bool = False
-    drift_score: float = 0.0
-    importance: float | None = None
-    weighted_score: float | None = None
-    reference_count: int = 0
-    current_count: int = 0
-    reference_missing: float = 0.0
-    current_missing: float = 0.0
-    missing_drifted: bool = False
-    reference_infinite: float = 0.0
-    current_infinite: float = 0.0
-    infinite_drifted: bool = False
-    unseen_categories: tuple[str, ...] = ()
-    n_unseen: int = 0
-    reason: str | None = None
-    notes: tuple[str, ...] = ()
-    histogram: Histogram | None = None
-
-    @property
-    def tested(self) -> bool:
-        return self.status != "not tested"
-
-
-_FRAME_COLUMNS = (
-    "column", "kind", "test", "statistic", "p_value", "p_value_adjusted", "distance", "psi",
-    "threshold", "drifted", "drift_score", "reference_missing", "current_missing",
-    "missing_drifted", "unseen_categories", "status", "reason", "reference_infinite",
-    "current_infinite", "infinite_drifted",
-)
-
-
-@dataclass(frozen=True)
-class DriftReport:
-    """Drift of every compared column, most severe first, and the dataset verdict."""
-
-    columns: tuple[ColumnDrift, ...]
-    n_reference: int
-    n_current: int
-    method: str | dict[str, str] = "auto"
-    correction: str | None = None
-    drift_share_threshold: float = DATASET_DRIFT_SHARE
-    missing_in_reference: tuple[str, ...] = ()
-    missing_in_current: tuple[str, ...] = ()
-    sample: int | None = None
-    sample_seed: int | None = None
-    importance_given: bool = False
-    elapsed_seconds: float = 0.0
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    # -- verdict
-    @property
-    def tested_columns(self) -> tuple[ColumnDrift, ...]:
-        return tuple(c for c in self.columns if c.tested)
-
-    @property
-    def n_columns(self) -> int:
-        """Number of columns that were compared (not-tested rows excluded)."""
-        return len(self.tested_columns)
-
-    @property
-    def n_drifted(self) -> int:
-        return sum(1 for c in self.columns if c.drifted)
-
-    @property
-    def share_drifted(self) -> float:
-        return self.n_drifted / self.n_columns if self.n_columns else 0.0
-
-    @property
-    def dataset_drift(self) -> bool:
-        return self.n_columns > 0 and self.share_drifted >= self.drift_share_threshold
-
-    @property
-    def drifted_columns(self) -> list[str]:
-        return [c.column for c in self.columns if c.drifted]
-
-    @property
-    def broken(self) -> dict[str, str]:
-        """Columns that can no longer be compared (counted as drifted) -> why."""
-        return {c.column: c.reason or "" for c in self.columns if c.status == "broken"}
-
-    @property
-    def not_tested(self) -> dict[str, str]:
-        """Columns that could not be compared -> why."""
-        return {c.column: c.reason or "" for c in self.columns if not c.tested}
-
-    def column(self, name: str) -> ColumnDrift:
-        for c in self.columns:
-            if c.column == name:
-                return c
-        raise KeyError(f"no column {name!r} in this drift report")
-
-    # -- conversions
-    def to_frame(self) -> pd.DataFrame:
-        rows = []
-        for c in self.columns:
-            row = {k: getattr(c, k) for k in _FRAME_COLUMNS}
-            row["unseen_categories"] = list(c.unseen_categories)
-            if self.importance_given:
-                row["importance"] = c.importance
-                row["weighted_drift"] = c.weighted_score
-            rows.append(row)
-        cols = list(_FRAME_COLUMNS) + (["importance", "weighted_drift"] if self.importance_given else [])
-        frame = pd.DataFrame(rows, columns=cols)
-        for name in ("statistic", "p_value", "p_value_adjusted", "distance", "psi", "threshold"):
-            frame[name] = frame[name].astype("float64")
-        return frame
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable (no NaN/inf: they become None); ``from_dict`` reverses it."""
-        d = asdict(self)
-        d["format"] = "mlops_jupyter.drift/1"
-        d["summary"] = {
-            "n_columns": self.n_columns,
-            "n_drifted": self.n_drifted,
-            "share_drifted": self.share_drifted,
-            "dataset_drift": self.dataset_drift,
-            "drifted_columns": self.drifted_columns,
-            "broken_columns": list(self.broken),
-        }
-        return _json_clean(d)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> DriftReport:
-        names = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in d.items() if k in names}
-        col_names = {f.name for f in fields(ColumnDrift)}
-        hist_names = {f.name for f in fields(Histogram)}
-        columns = []
-        for c in d.get("columns", ()):
-            c = {k: v for k, v in c.items() if k in col_names}
-            h = c.get("histogram")
-            if h is not None:
-                h = {k: tuple(v) if isinstance(v, list) else v for k, v in h.items() if k in hist_names}
-                c["histogram"] = Histogram(**h)
-            for k in ("unseen_categories", "notes"):
-                c[k] = tuple(c.get(k) or ())
-            columns.append(ColumnDrift(**c))
-        kw["columns"] = tuple(columns)
-        for k in ("missing_in_reference", "missing_in_current", "notes"):
-            kw[k] = tuple(kw.get(k) or ())
-        return cls(**kw)
-
-    def summary(self) -> str:
-        verdict = "DRIFT DETECTED" if self.dataset_drift else "no dataset drift"
-        lines = [
-            f"Dataset: {verdict} - {self.n_drifted} of {self.n_columns} columns drifted "
-            f"({self.share_drifted:.0%}; dataset drift at >= {self.drift_share_threshold:.0%}). "
-            f"Reference {self.n_reference:,} rows, current {self.n_current:,} rows.",
-        ]
-        if self.broken:
-            lines[0] += (f" {len(self.broken)} of them can no longer be compared: "
-                         f"{', '.join(self.broken)}.")
-        for c in self.columns:
-            if c.drifted:
-                what = "BROKEN" if c.status == "broken" else "drifted"
-                lines.append(f"  {what}: {c.column} ({describe_column(c)})")
-        for name, why in self.not_tested.items():
-            lines.append(f"  not tested: {name}: {why}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:  # short: a report may have hundreds of columns and histograms
-        return (f"DriftReport(n_columns={self.n_columns}, n_drifted={self.n_drifted}, "
-                f"share_drifted={self.share_drifted:.3f}, dataset_drift={self.dataset_drift}, "
-                f"drifted_columns={self.drifted_columns!r})")
-
-
-def describe_column(c: ColumnDrift) -> str:
-    """One-line human description of a column's result (used by summary, views, alerts)."""
-    if not c.tested:
-        return f"not tested: {c.reason}"
-    if c.status == "broken":
-        return f"cannot be compared any more: {c.reason}"
-    parts = []
-    if c.test:
-        parts.append(c.test)
-    if c.p_value is not None:
-        p = c.p_value_adjusted if c.p_value_adjusted is not None else c.p_value
-        parts.append(f"p={_fmt(p)}" + (" (adj.)" if c.p_value_adjusted is not None else ""))
-    if c.distance is not None:
-        parts.append(f"{_DIST_SHORT.get(c.distance_name, c.distance_name)}={_fmt(c.distance)}")
-    if c.psi is not None:
-        parts.append(f"PSI={_fmt(c.psi)}")
-    if c.missing_drifted:
-        parts.append(f"missing {c.reference_missing:.1%} -> {c.current_missing:.1%}")
-    if c.infinite_drifted:
-        parts.append(f"infinite {c.reference_infinite:.1%} -> {c.current_infinite:.1%}")
-    if c.n_unseen:
-        parts.append(f"{c.n_unseen} unseen categor{'y' if c.n_unseen == 1 else 'ies'}")
-    return ", ".join(parts)
-
-
-_DIST_SHORT = {"wasserstein_norm": "W/std", "jensenshannon": "JS"}
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "-"
-    if x == 0:
-        return "0"
-    if abs(x) < 1e-3 or abs(x) >= 1e4:
-        return f"{x:.2e}"
-    return f"{x:.3g}"
-
-
-def _json_clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_clean(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    return obj
-
-
-# --------------------------------------------------------------------------- public entry
 
 
 def compute_drift(
@@ -515,7 +227,8 @@ def _parse_sample(sample: Any) -> tuple[int | None, int]:
     else:
         n, seed = sample, 0
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"sample must be a positive number of rows (or (rows, seed)), got {sample!r}")
+        raise ValueError(
+            f"sample must be a positive number of rows (or (rows, seed)), got {sample!r}")
     return int(n), int(seed)
 
 
@@ -534,7 +247,9 @@ def _duplicates(index: pd.Index) -> set[str]:
 def _short_list(names: Iterable[str], limit: int = 8) -> str:
     names = list(names)
     shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") if names else "none"
+    if not names:
+        return "none"
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
 # --------------------------------------------------------------------------- per column
@@ -544,7 +259,7 @@ def _kind(series: pd.Series) -> str:
     # The data layer's kinds, plus "timedelta", which drift compares as numbers.
     if pd.api.types.is_timedelta64_dtype(series.dtype):
         return "timedelta"
-    from ..data.schema import column_kind
+    from ...data.schema import column_kind
 
     kind = column_kind(series)
     if kind == "other" and series.dtype == object:
@@ -643,24 +358,14 @@ def _numeric_values(series: pd.Series, kind: str) -> np.ndarray:
     return series.to_numpy(dtype=np.float64, na_value=np.nan)  # nullable / arrow dtypes
 
 
-def _sorted_finite(vals: np.ndarray) -> tuple[np.ndarray, int]:
-    """Sorted finite values (a view into one sorted copy) and the count of +-inf dropped."""
-    s = np.sort(vals)  # NaN sort to the end
-    n_valid = len(s) - int(np.count_nonzero(np.isnan(s[-1:]))) if len(s) else 0
-    if n_valid and np.isnan(s[n_valid - 1]):
-        n_valid = int(np.searchsorted(s, np.nan, side="left"))
-    lo = int(np.searchsorted(s[:n_valid], -np.inf, side="right"))
-    hi = int(np.searchsorted(s[:n_valid], np.inf, side="left"))
-    return s[lo:hi], n_valid - (hi - lo)
-
-
 def _numeric_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, method: str,
                     base: dict[str, Any]) -> dict[str, Any]:
-    a, inf_a = _sorted_finite(_numeric_values(ref, kind))
-    b, inf_b = _sorted_finite(_numeric_values(cur, kind))
+    a, inf_a = st.sorted_finite(_numeric_values(ref, kind))
+    b, inf_b = st.sorted_finite(_numeric_values(cur, kind))
     notes: list[str] = []
     if inf_a or inf_b:
-        notes.append(f"infinite values left out of the tests: {inf_a} in reference, {inf_b} in current")
+        notes.append(f"infinite values left out of the tests: {inf_a} in reference, "
+                     f"{inf_b} in current")
     # +-inf are values no test can place: like missing values, a change of their share is drift.
     ref_inf, cur_inf = inf_a / len(ref), inf_b / len(cur)
     base = {**base, "reference_infinite": ref_inf, "current_infinite": cur_inf,
@@ -673,7 +378,7 @@ def _numeric_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, method
                        f"({ref_inf if side == 'reference' else cur_inf:.0%} infinite)", **base)
 
     if method == "auto" and kind == "numeric":
-        n_unique = 1 + int(np.count_nonzero(a[1:] != a[:-1]))
+        n_unique = st.n_distinct_sorted(a)
         if n_unique <= DISCRETE_MAX_UNIQUE:
             # few distinct values: a frequency test fits better than a CDF distance (as Evidently)
             labels_a, counts_a = np.unique(a, return_counts=True)
@@ -687,110 +392,25 @@ def _numeric_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, method
 
     test, method_notes = _resolve_method(method, "numeric", len(a))
     notes.extend(method_notes)
-    ks_stat, ks_p, wass = _ks_wasserstein(a, b)
-    std = float(np.std(a))
-    if std > 0:
-        wnorm = wass / std
-    else:
-        # constant reference: any spread in current is a shift; use the pooled spread
-        pooled = float(np.std(np.concatenate([a, b])))
-        wnorm = wass / pooled if pooled > 0 else 0.0
+    num = st.numeric_statistics(a, b)
+    if num.pooled_std:
         notes.append("the reference is constant: Wasserstein normalised by the pooled std")
-    psi = _psi_numeric(a, b)
-    statistic = {"ks": ks_stat, "wasserstein": wnorm, "psi": psi}[test]
+    statistic = {"ks": num.ks_statistic, "wasserstein": num.wasserstein_norm, "psi": num.psi}[test]
     return {
         "column": name, "kind": kind, "status": "tested", "test": test,
-        "statistic": float(statistic), "p_value": float(ks_p), "distance": float(wnorm),
-        "distance_name": "wasserstein_norm", "psi": float(psi),
+        "statistic": float(statistic), "p_value": num.ks_p_value,
+        "distance": num.wasserstein_norm, "distance_name": "wasserstein_norm", "psi": num.psi,
         "reference_count": len(a), "current_count": len(b),
         "histogram": _numeric_histogram(a, b, kind), "notes": tuple(notes), **base,
     }
 
 
-def _ks_wasserstein(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """KS statistic and p-value (as ``ks_2samp`` "auto") and Wasserstein-1, from sorted a, b.
-
-    The two sorted arrays are merged in O(n) (a stable argsort of their concatenation is a
-    single Timsort merge). The running count of reference values along the merged order then
-    gives both empirical CDFs at every point: exactly the values scipy computes with two binary
-    searches per point, at a fraction of the cost.
-    """
-    n1, n2 = len(a), len(b)
-    if max(n1, n2) <= _SCIPY_EXACT_KS_MAX_N:
-        # scipy's exact p-value path (also rounds the statistic to the lattice): call it as is.
-        res = stats.ks_2samp(a, b)
-        ks_stat, ks_p = float(res.statistic), float(res.pvalue)
-        return ks_stat, ks_p, float(stats.wasserstein_distance(a, b))
-    n = n1 + n2
-    both = np.concatenate([a, b])
-    # Timsort finds the two sorted runs and merges them in O(n); stable, so on ties the
-    # reference value comes first, as scipy's side="right" counting expects.
-    order = np.argsort(both, kind="stable")
-    merged = both[order]
-    del both
-    count_a = np.cumsum(order < n1, dtype=np.int64)
-    del order
-    count_b = np.arange(1, n + 1, dtype=np.int64)
-    count_b -= count_a
-    # the same IEEE operations as scipy (count / n1 - count / n2): identical values
-    diff = np.divide(count_a, n1)
-    diff -= np.divide(count_b, n2)
-    del count_a, count_b
-    steps = np.diff(merged)
-    del merged
-    # KS: the CDFs only count at the end of each run of equal values (scipy's side="right"),
-    # i.e. where the next merged value differs, and at the last point.
-    ends = steps != 0
-    max_s = max(float(np.max(diff[:-1], where=ends, initial=-np.inf)), float(diff[-1]))
-    min_s = min(float(np.min(diff[:-1], where=ends, initial=np.inf)), float(diff[-1]))
-    min_s = float(np.clip(-min_s, 0, 1))
-    d = min_s if min_s > max_s else max_s
-    m, k = sorted([float(n1), float(n2)], reverse=True)
-    en = m * k / (m + k)
-    p = float(np.clip(stats.distributions.kstwo.sf(d, np.round(en)), 0, 1))
-    # Wasserstein-1 = integral of |F_a - F_b| dx; inside runs of equal values the step is 0.
-    np.abs(diff, out=diff)
-    wass = float(np.vecdot(diff[:-1], steps))
-    return d, p, wass
-
-
-def _quantile_sorted(s: np.ndarray, q: np.ndarray | float) -> np.ndarray:
-    """Lower quantile of sorted values by position (no re-sort)."""
-    idx = np.floor(np.asarray(q) * (len(s) - 1)).astype(np.int64)
-    return s[idx]
-
-
-def _counts_in_bins(s: np.ndarray, inner_edges: np.ndarray, side: str) -> np.ndarray:
-    pos = np.searchsorted(s, inner_edges, side=side)
-    return np.diff(np.concatenate([[0], pos, [len(s)]]))
-
-
-def _psi_numeric(a: np.ndarray, b: np.ndarray) -> float:
-    # Bins at the reference deciles: each holds ~10 % of the reference by construction.
-    edges = np.unique(_quantile_sorted(a, np.arange(1, PSI_DECILES) / PSI_DECILES))
-    return _psi(_counts_in_bins(a, edges, "right"), _counts_in_bins(b, edges, "right"))
-
-
-def _psi(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
-    pr = np.maximum(ref_counts / ref_counts.sum(), PSI_EPS)
-    pc = np.maximum(cur_counts / cur_counts.sum(), PSI_EPS)
-    return float(np.sum((pc - pr) * np.log(pc / pr)))
-
-
 def _numeric_histogram(a: np.ndarray, b: np.ndarray, kind: str) -> Histogram:
-    # Shared edges over the central 99 % of both samples so one outlier does not squash
-    # the picture; the tails land in the end bins.
-    lo = float(min(_quantile_sorted(a, 0.005), _quantile_sorted(b, 0.005)))
-    hi = float(max(_quantile_sorted(a, 0.995), _quantile_sorted(b, 0.995)))
-    if not hi > lo:
-        lo, hi = float(min(a[0], b[0])), float(max(a[-1], b[-1]))
-    if not hi > lo:
-        lo, hi = lo - 0.5, lo + 0.5
-    edges = np.linspace(lo, hi, N_BINS + 1)
+    edges = st.histogram_edges(a, b, N_BINS)
     return Histogram(
         kind="datetime" if kind == "datetime" else "numeric",
-        reference=tuple(int(x) for x in _counts_in_bins(a, edges[1:-1], "left")),
-        current=tuple(int(x) for x in _counts_in_bins(b, edges[1:-1], "left")),
+        reference=tuple(int(x) for x in st.counts_in_bins(a, edges[1:-1], "left")),
+        current=tuple(int(x) for x in st.counts_in_bins(b, edges[1:-1], "left")),
         edges=tuple(float(x) for x in edges),
     )
 
@@ -834,17 +454,14 @@ def _categorical_from_counts(name: str, kind: str, ref_counts: pd.Series, cur_co
     labels = [_label(x) for x in aligned.index]
     n_ref, n_cur = int(r.sum()), int(c.sum())
     test, notes = _resolve_method(method, "categorical", n_ref)
-    chi = stats.chi2_contingency(np.vstack([r, c]))
-    chi_p = float(chi.pvalue)
-    js = float(jensenshannon(r, c))
-    psi = _psi(r, c)
-    statistic = {"chisquare": float(chi.statistic), "jensenshannon": js, "psi": psi}[test]
-    unseen_idx = np.flatnonzero((r == 0) & (c > 0))
-    unseen_idx = unseen_idx[np.argsort(-c[unseen_idx], kind="stable")]
+    cat = st.categorical_statistics(r, c)
+    statistic = {"chisquare": cat.chi2_statistic, "jensenshannon": cat.jensenshannon,
+                 "psi": cat.psi}[test]
+    unseen_idx = st.unseen_order(r, c)
     return {
         "column": name, "kind": kind, "status": "tested", "test": test,
-        "statistic": statistic, "p_value": chi_p, "distance": js,
-        "distance_name": "jensenshannon", "psi": psi,
+        "statistic": statistic, "p_value": cat.chi2_p_value, "distance": cat.jensenshannon,
+        "distance_name": "jensenshannon", "psi": cat.psi,
         "reference_count": n_ref, "current_count": n_cur,
         "unseen_categories": tuple(labels[i] for i in unseen_idx[:MAX_UNSEEN_LISTED]),
         "n_unseen": len(unseen_idx),
@@ -858,17 +475,8 @@ def _label(x: Any) -> str:
     return str(x)
 
 
-def _categorical_histogram(labels: Sequence[str], r: np.ndarray, c: np.ndarray) -> Histogram:
-    order = np.argsort(-(r / max(r.sum(), 1) + c / max(c.sum(), 1)), kind="stable")
-    keep = order[:MAX_CATEGORIES_SHOWN]
-    rest = order[MAX_CATEGORIES_SHOWN:]
-    names = [labels[i] for i in keep]
-    ref_counts = [int(r[i]) for i in keep]
-    cur_counts = [int(c[i]) for i in keep]
-    if len(rest):
-        names.append(f"(other {len(rest)})")
-        ref_counts.append(int(r[rest].sum()))
-        cur_counts.append(int(c[rest].sum()))
+def _categorical_histogram(labels: list[str], r: np.ndarray, c: np.ndarray) -> Histogram:
+    names, ref_counts, cur_counts = st.top_categories(labels, r, c, MAX_CATEGORIES_SHOWN)
     return Histogram(kind="categorical", reference=tuple(ref_counts), current=tuple(cur_counts),
                      labels=tuple(names))
 
@@ -888,21 +496,15 @@ def _threshold_for(name: str, test: str, threshold: Any) -> float:
     return threshold
 
 
-def _adjust(p: np.ndarray, correction: str | None) -> np.ndarray:
-    if correction == "bonferroni":
-        return np.minimum(p * len(p), 1.0)
-    if correction == "bh":
-        return stats.false_discovery_control(p, method="bh")
-    return p
-
-
 def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
               importance: Mapping[str, float] | None) -> tuple[ColumnDrift, ...]:
     # Multiple-testing family: the columns whose verdict comes from a p-value.
-    family = [i for i, r in enumerate(raw) if r.get("status") == "tested" and r["test"] in HYPOTHESIS_TESTS]
+    family = [i for i, r in enumerate(raw)
+              if r.get("status") == "tested" and r["test"] in HYPOTHESIS_TESTS]
     adjusted: dict[int, float] = {}
     if correction and family:
-        adj = _adjust(np.array([raw[i]["p_value"] for i in family], dtype=float), correction)
+        p_values = np.array([raw[i]["p_value"] for i in family], dtype=float)
+        adj = st.adjust_p_values(p_values, correction)
         adjusted = {i: float(x) for i, x in zip(family, adj, strict=True)}
 
     weights: dict[str, float] = {}
@@ -947,7 +549,8 @@ def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
             r["drift_score"] = 0.0
         if importance is not None:
             w = weights.get(r["column"])
-            r["importance"] = None if w is None else float(importance[_orig_key(importance, r["column"])])
+            r["importance"] = (None if w is None
+                               else float(importance[_orig_key(importance, r["column"])]))
             r["weighted_score"] = r["drift_score"] * (w or 0.0)
         out.append(ColumnDrift(**r))
 
@@ -966,29 +569,4 @@ def _orig_key(mapping: Mapping[str, float], name: str) -> Any:
             return k
     return name
 
-
-def alert_payload(report: DriftReport) -> dict[str, Any]:
-    """The JSON an alert sends: verdict plus the drifted columns' numbers."""
-    return {
-        "event": "drift",
-        "dataset_drift": report.dataset_drift,
-        "share_drifted": report.share_drifted,
-        "n_drifted": report.n_drifted,
-        "n_columns": report.n_columns,
-        "drifted_columns": report.drifted_columns,
-        "broken_columns": report.broken,
-        "columns": [
-            _json_clean({
-                "column": c.column, "kind": c.kind, "status": c.status, "reason": c.reason,
-                "test": c.test, "statistic": c.statistic,
-                "p_value": c.p_value, "p_value_adjusted": c.p_value_adjusted,
-                "distance": c.distance, "psi": c.psi, "threshold": c.threshold,
-                "reference_missing": c.reference_missing, "current_missing": c.current_missing,
-                "reference_infinite": c.reference_infinite,
-                "current_infinite": c.current_infinite,
-                "unseen_categories": list(c.unseen_categories),
-            })
-            for c in report.columns if c.drifted
-        ],
-    }
 
