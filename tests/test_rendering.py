@@ -39,3 +39,17 @@ def test_a_page_with_plotly_figures_embeds_plotly_once(tmp_path, monkeypatch):
     page = standalone_page("two figures", plotly_figure_div(fig) + plotly_figure_div(fig))
     assert page.count("<script type=\"text/javascript\">") == 1
     assert "<script src=" not in page, "plotly.js is embedded, not fetched"
+
+
+def test_every_widget_display_names_a_type_that_exists_where_it_says():
+    # IPython finds result types by (module, name): a type moved without its entry here
+    # silently loses its widget and falls back to the static HTML.
+    import importlib
+
+    from mlops_jupyter.views import DISPLAY_FUNCTIONS
+
+    for (module_name, type_name), target in DISPLAY_FUNCTIONS.items():
+        cls = getattr(importlib.import_module(module_name), type_name)
+        assert cls.__module__ == module_name, (type_name, cls.__module__, module_name)
+        view_module, _, function = target.partition(":")
+        assert callable(getattr(importlib.import_module(view_module), function)), target
