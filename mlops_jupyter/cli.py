@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 def _one_error(exc: BaseException) -> str:
     """The message of ``exc``: ours as written (a filter error keeps its caret lines),
     anything else as its type and first line."""
-    from mlops_jupyter.errors import MlopsError
+    from .errors import MlopsError
 
     if isinstance(exc, MlopsError):
         return str(exc)
@@ -45,7 +45,7 @@ def _one_error(exc: BaseException) -> str:
 def _run(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    import mlops_jupyter as mj
+    from . import api as mj  # the public API (the package root adds only the IPython hooks)
 
     if args.store:
         mj.set_store(args.store)

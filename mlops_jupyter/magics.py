@@ -97,6 +97,7 @@ class TrackingMagics(Magics):
         metric-like numbers, fitted models (skops) with their training data snapshot,
         imported package versions and git state. The cell behaves exactly as untracked.
         """
+        from . import api
         from .tracking.run import add_note
         from .tracking.tracked_cell import TrackedCell, TrackOptions
 
@@ -114,7 +115,7 @@ class TrackingMagics(Magics):
             snapshot=_split_list(args.snapshot), autolog=not args.no_autolog,
         )
         history = list(self.history.entries[:-1])  # everything before this cell
-        tracked = TrackedCell(self.shell, cell, options, history=history)
+        tracked = TrackedCell(self.shell, cell, options, store=api.get_store(), history=history)
         with tracked:
             self.history.inside_tracked_cell = True
             try:

@@ -18,7 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import InvalidValueError, NotFoundError, StoreError, StoreVersionError
+from ..errors import NotFoundError, StoreError, StoreVersionError
+from ..run_ids import match_run_id, run_id_prefix
 from . import schema as t
 from .artifacts import ArtifactStore, StoredBlob
 from .location import StoreLocation, display_url, resolve_location
@@ -425,22 +426,14 @@ class Store:
 
     def resolve_run_id(self, prefix: str) -> str:
         """Full run id from a unique prefix (as users copy the short id we display)."""
-        if not isinstance(prefix, str) or not prefix.strip():
-            raise InvalidValueError(
-                f"run id {prefix!r} is empty: pass a run id or its first characters "
-                "(mj.runs() lists them)"
-            )
+        prefix = run_id_prefix(prefix)
         with self.read() as conn:
             # autoescape: ``%`` and ``_`` in what the user typed match only themselves
             found = conn.execute(
                 sa.select(t.runs.c.id).where(t.runs.c.id.startswith(prefix, autoescape=True))
                 .limit(2)
             ).scalars().all()
-        if not found:
-            raise NotFoundError(f"no run with id {prefix!r} in this store (mj.runs() lists them)")
-        if len(found) > 1:
-            raise NotFoundError(f"run id prefix {prefix!r} is ambiguous: give more characters")
-        return found[0]
+        return match_run_id(prefix, found)
 
     def run_record(self, run_id: str) -> dict[str, Any]:
         """Everything about one run, as plain Python values."""

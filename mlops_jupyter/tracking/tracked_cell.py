@@ -1,6 +1,6 @@
 """One notebook cell recorded as one run: the logic behind ``%%track``, usable without it.
 
-    with TrackedCell(shell, source, options) as cell:
+    with TrackedCell(shell, source, options, store=store) as cell:
         result = shell.run_cell(source)
         cell.finish(result.error_in_exec)
 
@@ -14,7 +14,7 @@ import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from . import active
@@ -24,6 +24,9 @@ from .code_slice import CellExecution, compute_code_slice
 from .notebook import current_cell_id, notebook_path
 from .run import FINISHED, Run, add_note, new_run_id, outcome
 from .values import normalize_params
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @dataclass
@@ -129,25 +132,18 @@ class _Tee:
 
 
 class TrackedCell:
-    def __init__(self, shell: Any, source: str, options: TrackOptions,
-                 history: list[CellExecution] | None = None, store: Any = None):
+    def __init__(self, shell: Any, source: str, options: TrackOptions, *, store: Store,
+                 history: list[CellExecution] | None = None):
         self.shell = shell
         self.source = source
         self.options = options
         self.history = history or []
-        self._store = store
+        self.store = store  # handed in (the magic passes the API's store): no upward import
         self.run: Run | None = None
         self.summary: TrackSummary | None = None
         self._capture: FitCapture | None = None
         self._warnings: list[str] = []
         self.end_error: StoreError | None = None  # the run could not be recorded as ended
-
-    def _get_store(self):
-        if self._store is None:
-            from ..api import get_store
-
-            self._store = get_store()
-        return self._store
 
     def __enter__(self) -> TrackedCell:
         from .run import start_run
@@ -167,7 +163,7 @@ class TrackedCell:
             "cell_source": self.source,
             "code_slice": code_slice.to_dict(),
         }
-        self.run = start_run(self._get_store(), name=self.options.name,
+        self.run = start_run(self.store, name=self.options.name,
                              experiment=self.options.experiment, tags=self.options.tags,
                              source=source)
         try:

@@ -215,7 +215,7 @@ def test_empty_run_id_in_a_comparison_is_an_error():
         run.log_metric("accuracy", 0.5)
     comparison = mj.compare([run.id])
     for empty in ("", " "):
-        with pytest.raises(KeyError, match="run id is empty"):
+        with pytest.raises(InvalidValueError, match="run id is empty"):
             comparison.resolve(empty)
     assert comparison.resolve(run.id[:5]) == run.id
 

@@ -159,17 +159,10 @@ class Comparison(HtmlReport):
 
     def resolve(self, run_id: str) -> str:
         """Full id of a run of this comparison from a unique prefix."""
-        run_id = str(run_id).strip()
-        if not run_id:  # "" is a prefix of every id: it would pick the only run
-            raise KeyError("run id is empty: give a run id of this comparison or its first "
-                           "characters (ids are listed in the table)")
-        found = [r for r in self.run_ids if r.startswith(run_id)]
-        if len(found) == 1:
-            return found[0]
-        if not found:
-            raise KeyError(f"run {run_id!r} is not in this comparison "
-                           f"({len(self.run_ids)} runs; ids are listed in the table)")
-        raise KeyError(f"run id prefix {run_id!r} is ambiguous: give more characters")
+        from ...run_ids import match_run_id
+
+        return match_run_id(str(run_id), self.run_ids, where="in this comparison",
+                            listed=f"{len(self.run_ids)} runs; ids are listed in the table")
 
     def diff(self, a: str, b: str) -> RunDiff:
         """Side-by-side diff of two runs of this comparison (ids or unique prefixes)."""
