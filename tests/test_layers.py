@@ -17,8 +17,6 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "mlops_jupyter"
 PACKAGE_DIR = ROOT / PACKAGE
