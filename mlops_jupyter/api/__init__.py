@@ -9,6 +9,8 @@ Each area is a private module; this ``__init__`` is the whole public surface:
 - ``_snapshots``: ``snapshot``, ``load_snapshot``, ``snapshots``, ``diff_snapshots``
 - ``_analysis``: ``drift``, ``explain`` (and the frame/run resolution they share)
 - ``_compare``: ``compare``
+- ``_registry``: ``register``, ``promote``, ``set_alias``, ``delete_alias``, ``models``,
+  ``model_versions``, ``audit_log``, ``lineage`` (``ModelVersion``, ``Lineage``)
 
 Importing it is cheap: the modules import the store, pandas and the analysis code inside
 the functions that need them.
@@ -16,9 +18,20 @@ the functions that need them.
 
 from __future__ import annotations
 
+from ..deploy.registry import Lineage, ModelVersion
 from ..tracking.run import Run
 from ._analysis import drift, explain
 from ._compare import compare
+from ._registry import (
+    audit_log,
+    delete_alias,
+    lineage,
+    model_versions,
+    models,
+    promote,
+    register,
+    set_alias,
+)
 from ._runs import (
     active_run,
     get_run,
@@ -42,5 +55,7 @@ __all__ = [
     "log_metrics", "set_tag", "set_tags", "log_artifact", "log_model", "runs", "get_run",
     "load_model", "snapshot", "load_snapshot", "snapshots", "diff_snapshots", "drift", "explain",
     "compare",
-    "Run",
+    "register", "promote", "set_alias", "delete_alias", "models", "model_versions",
+    "audit_log", "lineage",
+    "Run", "ModelVersion", "Lineage",
 ]

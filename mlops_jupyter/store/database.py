@@ -11,10 +11,10 @@ import math
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -24,10 +24,15 @@ from . import schema as t
 from .artifacts import ArtifactStore, StoredBlob
 from .location import StoreLocation, display_url, resolve_location
 
+if TYPE_CHECKING:
+    from .registry import ModelChange
+
+T = TypeVar("T")
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest schema revision this code knows; bump with every new migration file.
-HEAD_REVISION = "0002"
-KNOWN_REVISIONS = ("0001", "0002")
+HEAD_REVISION = "0003"
+KNOWN_REVISIONS = ("0001", "0002", "0003")
 
 
 # conn.info key of the experiment ids a write transaction found (kept once it commits).
@@ -65,10 +70,14 @@ def _nan_to_none(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
+# Unique keys of numbered versions: a concurrent writer may take the number one wanted.
+_VERSION_KEYS = frozenset({"uq_snapshots_name_version", "uq_model_versions"})
+
+
 def _is_version_clash(exc: BaseException) -> bool:
-    """A concurrent writer took the snapshot version this one wanted (PostgreSQL)."""
+    """A concurrent writer took the snapshot or model version this one wanted (PostgreSQL)."""
     diag = getattr(exc, "diag", None)
-    return getattr(diag, "constraint_name", None) == "uq_snapshots_name_version"
+    return getattr(diag, "constraint_name", None) in _VERSION_KEYS
 
 
 class Store:
@@ -148,7 +157,7 @@ class Store:
             # Every failure of the database (damaged file, lost connection, full disk...)
             # reaches the user as a StoreError naming this store, never as a driver error.
             if _is_version_clash(context.original_exception):
-                return  # insert_snapshot retries it
+                return  # insert_snapshot and change_model retry it
             failure = context.sqlalchemy_exception or context.original_exception
             raise self._store_error(failure) from context.original_exception
 
@@ -748,6 +757,58 @@ class Store:
                 self._insert(t.run_inputs).values(run_id=run_id, snapshot_id=snapshot_id, role=role)
                 .on_conflict_do_nothing()
             )
+
+    # -- model registry (the rules are deploy/registry.py's) ------------------------------
+    def change_model(self, name: str, change: Callable[[ModelChange], T]) -> T:
+        """Run ``change`` on model ``name``'s rows in one write transaction and return what
+        it returns; whatever it raises rolls everything back. The model's row is locked
+        (PostgreSQL) so changes of one model queue; a version number taken by a concurrent
+        writer is retried with a fresh transaction, as :meth:`insert_snapshot` does."""
+        from .registry import ModelChange, model_row
+
+        for attempt in range(_VERSION_ATTEMPTS):
+            try:
+                with self.write() as conn:
+                    return change(ModelChange(conn, name, model_row(conn, name, lock=True),
+                                              self._insert))
+            except sa.exc.IntegrityError as exc:
+                if not _is_version_clash(exc.orig) or attempt == _VERSION_ATTEMPTS - 1:
+                    raise self._store_error(exc) from exc
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        raise AssertionError("unreachable")
+
+    def registered_models(self) -> list[dict[str, Any]]:
+        """Every registered model (name order), each with its ``versions``."""
+        from .registry import model_rows
+
+        with self.read() as conn:
+            return model_rows(conn)
+
+    def registered_model(self, name: str) -> dict[str, Any] | None:
+        """Model ``name`` with its ``versions`` (oldest first), or None."""
+        from .registry import model_row, version_rows
+
+        with self.read() as conn:
+            model = model_row(conn, name)
+            return None if model is None else {**model, "versions": version_rows(conn, model["id"])}
+
+    def model_names(self) -> list[str]:
+        with self.read() as conn:
+            return list(conn.execute(sa.select(t.registered_models.c.name)
+                                     .order_by(t.registered_models.c.name)).scalars())
+
+    def registry_audit(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The registry's audit events, oldest first (only model ``name``'s when given)."""
+        from .registry import audit_rows
+
+        with self.read() as conn:
+            return audit_rows(conn, name)
+
+    def registrations_of_run(self, run_id: str) -> list[dict[str, Any]]:
+        from .registry import registrations_of_run
+
+        with self.read() as conn:
+            return registrations_of_run(conn, run_id)
 
     def close(self) -> None:
         self.engine.dispose()

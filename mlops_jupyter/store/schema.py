@@ -199,7 +199,19 @@ model_versions = sa.Table(
     sa.Column("artifact_name", StorableString(255), nullable=False),
     sa.Column("stage", StorableString(16), nullable=False, default="None"),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("description", StorableText()),
+    sa.Column("created_by", StorableString(255)),  # user@host
     sa.UniqueConstraint("model_id", "version", name="uq_model_versions"),
+    sa.Index("ix_model_versions_run", "run_id"),
+)
+
+# An alias (``champion``) names one version of a model; moving it is one update.
+model_aliases = sa.Table(
+    "model_aliases",
+    metadata,
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("registered_models.id"), primary_key=True),
+    sa.Column("alias", StorableString(64), primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
 )
 
 audit_events = sa.Table(
@@ -213,4 +225,7 @@ audit_events = sa.Table(
     sa.Column("entity_id", StorableString(255), nullable=False),
     sa.Column("before", JSONText()),
     sa.Column("after", JSONText()),
+    sa.Column("host", StorableString(255)),  # the actor is the OS user, on this host
+    sa.Column("version", sa.Integer),  # the model version an event concerns, if one
+    sa.Index("ix_audit_events_entity", "entity", "entity_id"),
 )

@@ -1,0 +1,100 @@
+"""The model registry: register a run's model, promote versions, aliases, audit, lineage.
+
+Thin wrappers over :mod:`mlops_jupyter.deploy.registry` (which holds the rules) on the
+store in use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._store import get_store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..deploy.registry import Lineage, ModelVersion
+
+
+def register(run_id: str, name: str, *, model: str | None = None,
+             description: str | None = None) -> ModelVersion:
+    """Register run ``run_id``'s model as the next version (1, 2, ...) of model ``name``.
+
+    ``model`` names the run's model artifact when it has several. Raises NotFoundError for
+    an unknown run or a run without that model, InvalidValueError for a FAILED run or a
+    run with several models and no ``model=``.
+
+    Examples
+    --------
+    >>> mv = mj.register(run.id, "churn", description="monthly churn")  # doctest: +SKIP
+    >>> mv.ref, mv.stage                                                 # doctest: +SKIP
+    ('churn/1', 'None')
+    """
+    from ..deploy import registry
+
+    return registry.register(get_store(), run_id, name, model=model, description=description)
+
+
+def promote(name: str, version: int, stage: str | None, *,
+            archive_existing: bool = True) -> ModelVersion:
+    """Move a version to a stage: None, Staging, Production or Archived (any case).
+
+    Promoting to Production archives the previous Production version unless
+    ``archive_existing=False``.
+
+    Examples
+    --------
+    >>> mj.promote("churn", 3, "Production")  # doctest: +SKIP
+    """
+    from ..deploy import registry
+
+    return registry.promote(get_store(), name, version, stage,
+                            archive_existing=archive_existing)
+
+
+def set_alias(name: str, alias: str, version: int) -> ModelVersion:
+    """Point ``alias`` (``"champion"``) of model ``name`` at ``version``; ``load_model(
+    "name@alias")`` then loads it. Moving an alias is one audited change."""
+    from ..deploy import registry
+
+    return registry.set_alias(get_store(), name, alias, version)
+
+
+def delete_alias(name: str, alias: str) -> None:
+    """Remove ``alias`` from model ``name``."""
+    from ..deploy import registry
+
+    registry.delete_alias(get_store(), name, alias)
+
+
+def models() -> pd.DataFrame:
+    """Registered models: name, latest_version, production_version, aliases, versions,
+    description, created_at."""
+    from ..deploy import registry
+
+    return registry.models(get_store())
+
+
+def model_versions(name: str) -> pd.DataFrame:
+    """The versions of model ``name``: version, stage, aliases, run_id, model, description,
+    created_at, created_by."""
+    from ..deploy import registry
+
+    return registry.model_versions(get_store(), name)
+
+
+def audit_log(name: str | None = None) -> pd.DataFrame:
+    """Every registry change (of model ``name`` only, if given), oldest first: time, user,
+    host, action, model, version, from, to."""
+    from ..deploy import registry
+
+    return registry.audit_log(get_store(), name)
+
+
+def lineage(ref: str) -> Lineage:
+    """Where a model comes from: ``"churn/3"``, ``"churn@Production"``, ``"churn@champion"``
+    or a run id -> run (params, metrics) -> cell code and slice -> training snapshots ->
+    environment -> git commit."""
+    from ..deploy import registry
+
+    return registry.lineage(get_store(), ref)
