@@ -1,4 +1,4 @@
-"""``mlops-jupyter``: the store from a terminal (runs, one run, snapshots)."""
+"""``mlops-jupyter``: the store from a terminal (runs, one run, snapshots, models)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     show = sub.add_parser("show", help="one run: params, metrics, models, inputs")
     show.add_argument("run_id")
     sub.add_parser("snapshots", help="list snapshots")
+    models = sub.add_parser("models", help="list registered models, or one model's versions")
+    models.add_argument("name", nargs="?", help="a registered model: list its versions")
     args = parser.parse_args(argv)
     try:
         _run(args)
@@ -77,6 +79,33 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "snapshots":
         frame = mj.snapshots()
         print(frame.drop(columns=["id"]).to_string(index=False) if len(frame) else "no snapshots")
+    elif args.command == "models":
+        _print_models(mj, args.name)
+
+
+def _aliases(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{alias}={version}" for alias, version in sorted(value.items())) or "-"
+    return ", ".join(value) or "-"
+
+
+def _print_models(mj, name: str | None) -> None:
+    if name is None:
+        frame = mj.models()
+        if not len(frame):
+            print("no registered models (mj.register(run_id, name) adds one)")
+            return
+        frame = frame.assign(aliases=frame["aliases"].map(_aliases),
+                             created_at=frame["created_at"].dt.strftime("%Y-%m-%d %H:%M"))
+        columns = ["name", "latest_version", "production_version", "aliases", "description"]
+    else:
+        frame = mj.model_versions(name)
+        frame = frame.assign(aliases=frame["aliases"].map(_aliases),
+                             run_id=frame["run_id"].str[:8],
+                             created_at=frame["created_at"].dt.strftime("%Y-%m-%d %H:%M"))
+        columns = ["version", "stage", "aliases", "run_id", "model", "created_at", "created_by",
+                   "description"]
+    print(frame[columns].astype(object).fillna("-").to_string(index=False))
 
 
 if __name__ == "__main__":

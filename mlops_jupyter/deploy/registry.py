@@ -373,9 +373,11 @@ def register(store: Store, run_id: str, name: str, *, model: str | None = None,
                             f"models: {', '.join(map(repr, available))}")
 
     def change(tx: ModelChange) -> ModelVersion:
-        audit = _Auditor(tx)
-        if tx.model is None:
-            tx.create(description, audit.now)
+        created = tx.model is None
+        if created:  # a concurrent creator may hold the name: this waits for it
+            tx.create(description, time.time())
+        audit = _Auditor(tx)  # who and when, once the model is ours to change
+        if created:
             audit("create_model", None, None, {"description": description})
         version = tx.next_version()
         created_by = f"{audit.user}@{audit.host}"
@@ -562,9 +564,10 @@ def parse_model_ref(ref: Any) -> tuple[str, str, str] | None:
         if separator in text:
             name, _, selector = text.partition(separator)
             if not name or not selector:
+                missing = "no model name" if not name else f"nothing after {separator!r}"
                 raise InvalidValueError(
-                    f"model reference {ref!r} has no {'model name' if not name else kind}: "
-                    "write 'churn/3', 'churn@Production' or 'churn@champion'")
+                    f"model reference {ref!r} has {missing}: write 'churn/3', "
+                    "'churn@Production' or 'churn@champion'")
             return name.strip(), kind, selector.strip()
     return None
 
