@@ -18,7 +18,8 @@ the functions that need them.
 
 from __future__ import annotations
 
-from ..deploy.registry import Lineage, ModelVersion
+from ..deploy.lineage import Lineage
+from ..deploy.registry import ModelVersion
 from ..tracking.run import Run
 from ._analysis import drift, explain
 from ._compare import compare

@@ -1,7 +1,7 @@
 """The model registry: register a run's model, promote versions, aliases, audit, lineage.
 
-Thin wrappers over :mod:`mlops_jupyter.deploy.registry` (which holds the rules) on the
-store in use.
+Thin wrappers over :mod:`mlops_jupyter.deploy.registry` (which holds the rules) and
+:mod:`mlops_jupyter.deploy.lineage`, on the store in use.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from ._store import get_store
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..deploy.registry import Lineage, ModelVersion
+    from ..deploy.lineage import Lineage
+    from ..deploy.registry import ModelVersion
 
 
 def register(run_id: str, name: str, *, model: str | None = None,
@@ -95,6 +96,6 @@ def lineage(ref: str) -> Lineage:
     """Where a model comes from: ``"churn/3"``, ``"churn@Production"``, ``"churn@champion"``
     or a run id -> run (params, metrics) -> cell code and slice -> training snapshots ->
     environment -> git commit."""
-    from ..deploy import registry
+    from ..deploy.lineage import lineage as _lineage
 
-    return registry.lineage(get_store(), ref)
+    return _lineage(get_store(), ref)

@@ -16,14 +16,15 @@ Model references, as every function that loads or exports a model accepts them:
 - ``"churn@champion"``: the version the alias names; ``"churn@latest"``: the newest version;
 - anything else is a run id, or a unique prefix of one.
 
-The SQL is the store's (``store/registry.py``); this module holds the rules.
+The SQL is the store's (``store/registry.py``); this module holds the rules. Where a
+version comes from is ``deploy/lineage.py``.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidNameError, InvalidValueError, NotFoundError
@@ -35,9 +36,8 @@ if TYPE_CHECKING:
     from ..store.registry import ModelChange
 
 __all__ = [
-    "STAGES", "ModelVersion", "Lineage", "LineageRun", "LineageCode", "LineageSnapshot",
-    "LineageEnvironment", "register", "promote", "set_alias", "delete_alias", "models",
-    "model_versions", "audit_log", "get_model_version", "resolve_model_ref", "lineage",
+    "STAGES", "ModelVersion", "register", "promote", "set_alias", "delete_alias", "models",
+    "model_versions", "audit_log", "parse_model_ref", "get_model_version", "resolve_model_ref",
 ]
 
 STAGES = ("None", "Staging", "Production", "Archived")
@@ -91,121 +91,6 @@ class ModelVersion:
         aliases = f" @{', @'.join(self.aliases)}" if self.aliases else ""
         return (f"{self.ref} [{self.stage}]{aliases}: model {self.model!r} of run "
                 f"{self.run_id[:8]}")
-
-
-@dataclass(frozen=True)
-class LineageRun:
-    """The run a model version came from."""
-
-    id: str
-    name: str
-    experiment: str
-    status: str
-    params: dict[str, Any]
-    metrics: dict[str, float]
-    start_time: float
-    end_time: float | None
-    notebook_path: str | None
-    execution_count: int | None
-
-
-@dataclass(frozen=True)
-class LineageCode:
-    """The code that trained it: the tracked cell and the earlier cells it depends on
-    (``slice``: ``{"execution_count", "cell_id", "source"}`` each, in execution order)."""
-
-    cell_source: str | None
-    slice: tuple[dict[str, Any], ...]
-    warnings: tuple[str, ...]
-
-    def script(self) -> str:
-        """The slice then the tracked cell, as one script (``# In[n]`` headers)."""
-        parts = [f"# In[{c.get('execution_count')}]\n{str(c.get('source', '')).rstrip()}\n"
-                 for c in self.slice]
-        if self.cell_source:
-            parts.append(f"# tracked cell\n{self.cell_source.rstrip()}\n")
-        return "\n".join(parts)
-
-
-@dataclass(frozen=True)
-class LineageSnapshot:
-    """A snapshot the run read, with its role (``train``, ``train_target``, ``test``...)."""
-
-    role: str
-    name: str
-    version: int
-    fingerprint: str
-    rows: int
-    n_columns: int
-    id: str
-
-
-@dataclass(frozen=True)
-class LineageEnvironment:
-    """Where the run ran: Python and the versions of the packages it imported."""
-
-    python: str | None
-    implementation: str | None
-    platform: str | None
-    packages: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Lineage:
-    """Where a model version comes from: version -> run -> code -> data -> environment -> git.
-
-    ``model_version`` is None when the reference was a run id (nothing registered named);
-    ``registered_as`` lists every version registered from the run (``"churn/3"``...).
-    """
-
-    model_version: ModelVersion | None
-    model: str | None
-    run: LineageRun
-    code: LineageCode
-    snapshots: tuple[LineageSnapshot, ...]
-    environment: LineageEnvironment | None
-    git_commit: str | None
-    git_dirty: bool | None
-    registered_as: tuple[str, ...] = field(default=())
-
-    @property
-    def training_snapshots(self) -> tuple[LineageSnapshot, ...]:
-        """The snapshots with a training role (``train``, ``train_target``)."""
-        return tuple(s for s in self.snapshots if s.role.startswith("train"))
-
-    def to_markdown(self) -> str:
-        """The chain as Markdown (what a model card prints)."""
-        lines = []
-        mv = self.model_version
-        if mv is not None:
-            lines.append(f"- **Model version**: {mv.ref} ({mv.stage}"
-                         + (f"; aliases {', '.join(mv.aliases)}" if mv.aliases else "") + ")")
-        run = self.run
-        lines.append(f"- **Run**: {run.name} (`{run.id}`), experiment {run.experiment}, "
-                     f"{run.status}" + (f", model artifact `{self.model}`" if self.model else ""))
-        if run.notebook_path:
-            cell = f" cell [{run.execution_count}]" if run.execution_count is not None else ""
-            lines.append(f"- **Notebook**: {run.notebook_path}{cell}")
-        if self.code.cell_source is not None:
-            lines.append(f"- **Code**: the tracked cell and {len(self.code.slice)} earlier "
-                         "cell(s) it depends on")
-        for snap in self.snapshots:
-            lines.append(f"- **Data ({snap.role})**: snapshot {snap.name} v{snap.version}, "
-                         f"{snap.rows} rows x {snap.n_columns} columns, fingerprint "
-                         f"`{snap.fingerprint}`")
-        env = self.environment
-        if env is not None:
-            packages = ", ".join(f"{k}=={v}" for k, v in sorted(env.packages.items()))
-            lines.append(f"- **Environment**: {env.implementation or 'Python'} {env.python}"
-                         + (f" on {env.platform}" if env.platform else "")
-                         + (f"; {packages}" if packages else ""))
-        if self.git_commit:
-            lines.append(f"- **Git**: commit `{self.git_commit}`"
-                         + (" (uncommitted changes)" if self.git_dirty else ""))
-        return "\n".join(lines) + "\n"
-
-    def __str__(self) -> str:
-        return self.to_markdown()
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -327,7 +212,7 @@ class _Auditor:
                       actor=self.user, host=self.host, time=self.now)
 
 
-def _run_models(record: dict[str, Any]) -> list[str]:
+def run_models(record: dict[str, Any]) -> list[str]:
     return [a["name"] for a in record["artifacts"] if a["kind"] == "model"]
 
 
@@ -357,7 +242,7 @@ def register(store: Store, run_id: str, name: str, *, model: str | None = None,
             f"cannot register {name!r} from {run}: it is {record['status']}, and only a "
             f"finished (or still running) run's model can be registered; fix the cell and "
             "run it again, then register the new run")
-    available = _run_models(record)
+    available = run_models(record)
     if not available:
         raise NotFoundError(
             f"cannot register {name!r}: {run} has no model; log one with "
@@ -633,48 +518,3 @@ def resolve_model_ref(store: Store, ref: str) -> tuple[str, str | None]:
                                 f"('{names[0]}/1', '{names[0]}@Production'): registered "
                                 f"models: {', '.join(names)}") from None
         raise
-
-
-# -- lineage -------------------------------------------------------------------------------
-def lineage(store: Store, ref: str) -> Lineage:
-    """Where the model ``ref`` names comes from: the version, its run (params, metrics),
-    the tracked cell and its code slice, the snapshots it read (training data
-    fingerprints), the environment (Python, packages) and the git commit."""
-    version: ModelVersion | None = None
-    if parse_model_ref(ref) is not None:
-        version = get_model_version(store, ref)
-        run_id, model = version.run_id, version.model
-    else:
-        run_id, model = resolve_model_ref(store, ref)
-    record = store.run_record(run_id)
-    if model is None:
-        models_of_run = _run_models(record)
-        model = models_of_run[0] if len(models_of_run) == 1 else None
-    code_slice = record.get("code_slice") or {}
-    env = record.get("environment")
-    return Lineage(
-        model_version=version,
-        model=model,
-        run=LineageRun(
-            id=record["id"], name=record["name"], experiment=record["experiment"],
-            status=record["status"], params=dict(record["params"]),
-            metrics=dict(record["metrics"]), start_time=record["start_time"],
-            end_time=record["end_time"], notebook_path=record["notebook_path"],
-            execution_count=record["execution_count"]),
-        code=LineageCode(
-            cell_source=record["cell_source"],
-            slice=tuple(dict(c) for c in code_slice.get("cells", ())),
-            warnings=tuple(code_slice.get("warnings", ()))),
-        snapshots=tuple(
-            LineageSnapshot(role=i["role"], name=i["name"], version=i["version"],
-                            fingerprint=i["fingerprint"], rows=i["rows"],
-                            n_columns=i["n_columns"], id=i["id"])
-            for i in sorted(record["inputs"], key=lambda i: (i["role"], i["name"]))),
-        environment=None if not env else LineageEnvironment(
-            python=env.get("python"), implementation=env.get("implementation"),
-            platform=env.get("platform"), packages=dict(env.get("packages") or {})),
-        git_commit=record["git_commit"],
-        git_dirty=record["git_dirty"],
-        registered_as=tuple(f"{r['name']}/{r['version']}"
-                            for r in store.registrations_of_run(run_id)),
-    )

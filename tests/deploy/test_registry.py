@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 import mlops_jupyter as mj
 from mlops_jupyter.cli import main
-from mlops_jupyter.deploy import registry
+from mlops_jupyter.deploy import lineage, registry
 from mlops_jupyter.deploy.registry import resolve_model_ref
 from mlops_jupyter.errors import InvalidNameError, InvalidValueError, NotFoundError
 
@@ -446,7 +446,8 @@ def test_cli_lists_models_and_versions(capsys):
     assert "no registered model 'nope'; registered models: churn" in capsys.readouterr().err
 
 
-def test_registry_module_lists_its_public_names():
+def test_deploy_modules_list_their_public_names():
     assert set(registry.__all__) <= set(dir(registry))
+    assert set(lineage.__all__) <= set(dir(lineage))
     assert {"ModelVersion", "Lineage", "register", "promote", "set_alias", "delete_alias",
             "models", "model_versions", "audit_log", "lineage"} <= set(mj.__all__)
