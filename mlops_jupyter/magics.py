@@ -1,15 +1,25 @@
 """IPython magics: parse arguments, call the API, display a view.
 
-``%load_ext mlops_jupyter`` registers ``%%track``, ``%runs``, ``%drift`` and ``%explain``.
+``%load_ext mlops_jupyter`` registers ``%%track``, ``%runs``, ``%compare``, ``%drift`` and
+``%explain``.
+
+What the user typed wrong is one line, never a traceback into this package: a bad option or
+value, a name that is neither a variable nor in the store, and the errors the API raises on
+purpose (``MlopsError``, and the ``ValueError`` the analysis layer raises about an argument)
+become IPython's ``UsageError``. In ``%%track`` the cell's own exception is never touched.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from .errors import MlopsError
 from .tracking.code_slice import CellExecution
 
 
@@ -38,6 +48,61 @@ def _split_list(values: list[str] | None) -> list[str]:
         value = _shell_unquoted(value) or ""
         out.extend(v.strip() for v in value.split(",") if v.strip())
     return out
+
+
+def _raised_here(error: BaseException) -> bool:
+    """Whether ``error`` was raised by this package's own code (a check of an argument), not
+    by a library or the user's code underneath it (which keeps its traceback)."""
+    tb = error.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "")
+    return module == "mlops_jupyter" or module.startswith("mlops_jupyter.")
+
+
+@contextmanager
+def _one_line_errors(magic: str) -> Iterator[None]:
+    """Errors about what the user typed become a ``UsageError`` naming the magic."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except MlopsError as exc:
+        raise UsageError(f"{magic}: {exc}") from exc
+    except ValueError as exc:
+        if not _raised_here(exc):
+            raise
+        raise UsageError(f"{magic}: {exc}") from exc
+
+
+def _pairs(option: str, text: str) -> dict[str, str]:
+    """``a=1,b=2`` as ``{"a": "1", "b": "2"}``; a malformed pair is a UsageError."""
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"{option} {text!r}: write NAME=VALUE pairs separated by commas")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _float(option: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"{option}: expected a number, got {text!r}") from None
+
+
+def _positive_int(option: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"{option}: expected a positive whole number, got {text!r}")
+    return value
 
 
 class CellHistory:
@@ -95,7 +160,8 @@ class TrackingMagics(Magics):
         Records the cell source, notebook path, cell id, execution count, code slice,
         duration, status (traceback on failure), literal assignments and estimator params,
         metric-like numbers, fitted models (skops) with their training data snapshot,
-        imported package versions and git state. The cell behaves exactly as untracked.
+        imported package versions and git state. The cell behaves exactly as untracked:
+        its own exception propagates unchanged.
         """
         from . import api
         from .tracking.run import add_note
@@ -105,8 +171,8 @@ class TrackingMagics(Magics):
         tags = {}
         for item in args.tag:
             key, sep, value = (_shell_unquoted(item) or "").partition("=")
-            if not sep:
-                raise ValueError(f"--tag {item!r}: write tags as key=value")
+            if not sep or not key.strip():
+                raise UsageError(f"%%track --tag {item}: write tags as key=value")
             tags[key.strip()] = value.strip()
         options = TrackOptions(
             name=_shell_unquoted(args.name), experiment=_shell_unquoted(args.experiment),
@@ -115,14 +181,18 @@ class TrackingMagics(Magics):
             snapshot=_split_list(args.snapshot), autolog=not args.no_autolog,
         )
         history = list(self.history.entries[:-1])  # everything before this cell
-        tracked = TrackedCell(self.shell, cell, options, store=api.get_store(), history=history)
-        with tracked:
-            self.history.inside_tracked_cell = True
-            try:
-                result = self.shell.run_cell(cell, store_history=False)
-            finally:
-                self.history.inside_tracked_cell = False
-            summary = tracked.finish(result.error_in_exec)
+        # run_cell never raises the cell's exception: what this block raises is ours (a name
+        # start_run refuses, a store that cannot be opened).
+        with _one_line_errors("%%track"):
+            tracked = TrackedCell(self.shell, cell, options, store=api.get_store(),
+                                  history=history)
+            with tracked:
+                self.history.inside_tracked_cell = True
+                try:
+                    result = self.shell.run_cell(cell, store_history=False)
+                finally:
+                    self.history.inside_tracked_cell = False
+                summary = tracked.finish(result.error_in_exec)
         if not args.quiet:
             from IPython.display import display
 
@@ -136,7 +206,9 @@ class TrackingMagics(Magics):
             _suppress_next_traceback(error)
             raise error
         if tracked.end_error is not None:
-            raise tracked.end_error  # the cell ran, but its run is not recorded: say so
+            # The cell ran, but its run is not recorded: say so, in one line.
+            _show_in_one_line(tracked.end_error)
+            raise tracked.end_error
 
     @magic_arguments()
     @argument("-e", "--experiment", default=None, help="only this experiment")
@@ -151,9 +223,10 @@ class TrackingMagics(Magics):
         from .tracking.runs_frame import RunsFrame
 
         args = parse_argstring(self.runs, line)
-        return RunsFrame(api.runs(experiment=_shell_unquoted(args.experiment),
-                                  filter=_shell_unquoted(args.filter),
-                                  order_by=_shell_unquoted(args.order_by), limit=args.limit))
+        with _one_line_errors("%runs"):
+            return RunsFrame(api.runs(experiment=_shell_unquoted(args.experiment),
+                                      filter=_shell_unquoted(args.filter),
+                                      order_by=_shell_unquoted(args.order_by), limit=args.limit))
 
     @magic_arguments()
     @argument("run_ids", nargs="*", help="runs to compare (unique id prefixes)")
@@ -167,55 +240,180 @@ class TrackingMagics(Magics):
         from . import api
 
         args = parse_argstring(self.compare, line)
-        return api.compare(args.run_ids or None, experiment=_shell_unquoted(args.experiment),
-                           last=args.last, metric=_shell_unquoted(args.metric),
-                           filter=_shell_unquoted(args.filter))
+        with _one_line_errors("%compare"):
+            return api.compare(args.run_ids or None, experiment=_shell_unquoted(args.experiment),
+                               last=args.last, metric=_shell_unquoted(args.metric),
+                               filter=_shell_unquoted(args.filter))
 
     @magic_arguments()
-    @argument("reference", help="reference: a variable, snapshot name/id or run id")
-    @argument("current", help="current: a variable or snapshot name/id")
-    @argument("--columns", action="append", help="columns to test: a,b")
-    @argument("--method", default="auto", help="auto, ks, chisquare, wasserstein, jensenshannon, psi")
-    @argument("--threshold", type=float, default=None)
-    @argument("--correction", default=None, help="bonferroni or bh")
+    @argument("reference",
+              help="reference: a DataFrame variable, a snapshot name/id, or a run id (its "
+                   "training data)")
+    @argument("current", help="current: a DataFrame variable or a snapshot name/id")
+    @argument("--columns", action="append", help="columns to test: a,b (default: all shared)")
+    @argument("--categorical", action="append",
+              help="columns to compare as categories whatever their dtype: a,b")
+    @argument("--method", default="auto",
+              help="auto, ks, chisquare, wasserstein, jensenshannon or psi; or per column: "
+                   "age=ks,city=chisquare")
+    @argument("--threshold", default=None,
+              help="a number for every column's deciding test, or per column/method: "
+                   "ks=0.01,age=0.2")
+    @argument("--correction", default=None, help="bonferroni or bh (Benjamini-Hochberg)")
+    @argument("--sample", default=None, metavar="N[,SEED]",
+              help="compare at most N rows per frame (sampled with SEED, default 0)")
+    @argument("--alert", default=None,
+              help="when a column drifts: 'log', an http(s) webhook URL, or a variable holding "
+                   "a callable")
     @line_magic
     def drift(self, line: str):
-        """Drift of CURRENT against REFERENCE, column by column."""
+        """Drift of CURRENT against REFERENCE, column by column; returns the DriftReport."""
         from . import api
 
         args = parse_argstring(self.drift, line)
-        return api.drift(
-            self._resolve(args.reference), self._resolve(args.current),
-            columns=_split_list(args.columns) or None, method=args.method,
-            threshold=args.threshold, correction=args.correction,
-        )
+        method: str | dict[str, str] = _shell_unquoted(args.method) or "auto"
+        if "=" in method:
+            method = _pairs("--method", method)
+        threshold: float | dict[str, float] | None = None
+        if args.threshold is not None:
+            text = _shell_unquoted(args.threshold) or ""
+            threshold = ({k: _float("--threshold", v) for k, v in _pairs("--threshold", text).items()}
+                         if "=" in text else _float("--threshold", text))
+        sample: int | tuple[int, int] | None = None
+        if args.sample is not None:
+            n, _, seed = (_shell_unquoted(args.sample) or "").partition(",")
+            sample = _positive_int("--sample", n)
+            if seed:
+                try:
+                    sample = (sample, int(seed))
+                except ValueError:
+                    raise UsageError(f"--sample {args.sample}: the seed must be a whole number") \
+                        from None
+        with _one_line_errors("%drift"):
+            return api.drift(
+                self._frame("%drift", args.reference), self._frame("%drift", args.current),
+                columns=_split_list(args.columns) or None,
+                categorical=_split_list(args.categorical) or None, method=method,
+                threshold=threshold, correction=_shell_unquoted(args.correction),
+                sample=sample, alert=self._alert(args.alert),
+            )
 
     @magic_arguments()
     @argument("model", help="a fitted model variable or a run id")
-    @argument("X", nargs="?", default=None, help="the data to explain (variable or snapshot)")
-    @argument("--row", type=int, default=None, help="index label of the row to show in the waterfall")
+    @argument("X", nargs="?", default=None,
+              help="the data to explain: a DataFrame variable or a snapshot name/id (default, "
+                   "for a run id: its training data)")
+    @argument("--row", default=None,
+              help="index label of a row of X: show its waterfall (it is always explained)")
     @argument("--max-rows", type=int, default=1000, help="explain at most N rows (sampled)")
+    @argument("--target", default=None,
+              help="multi-output regressor: the target to show (position or name)")
+    @argument("--class-index", type=int, default=None,
+              help="classifier: the class to explain (its position in model.classes_)")
     @line_magic
     def explain(self, line: str):
-        """SHAP explanation of MODEL on X."""
+        """SHAP explanation of MODEL on X; returns the Explanation.
+
+        With ``--row`` the view opens on that row's waterfall (``expl = %explain model X
+        --row 17`` shows it and keeps the explanation).
+        """
         from . import api
 
         args = parse_argstring(self.explain, line)
-        X = self._resolve(args.X) if args.X is not None else None
-        keep = [args.row] if args.row is not None else None
-        explanation = api.explain(self._resolve(args.model), X, max_rows=args.max_rows,
-                                  keep_rows=keep)
-        if args.row is not None:
+        target: int | str | None = _shell_unquoted(args.target)
+        if target is not None and target.lstrip("-").isdigit():
+            target = int(target)
+        with _one_line_errors("%explain"):
+            model = self._value(args.model)
+            X = self._frame("%explain", args.X) if args.X is not None else None
+            if isinstance(X, str):  # the name or id of a snapshot, as the help says
+                X = api.load_snapshot(X)
+            row = self._row_label(args.row, X, args.X) if args.row is not None else None
+            explanation = api.explain(model, X, max_rows=args.max_rows,
+                                      keep_rows=None if args.row is None else [row],
+                                      class_index=args.class_index, target=target)
+            position = explanation.position_of(row) if args.row is not None else None
+        if position is not None:
             from .views.explain_view import display_explanation
 
             # --row is an index label of X; the view counts positions among explained rows.
-            display_explanation(explanation, row=explanation.position_of(args.row))
-            return None
+            display_explanation(explanation, row=position)
+            _shown_already(self.shell, explanation)
         return explanation
 
-    def _resolve(self, name: str) -> Any:
-        """A user variable if one has that name, else the string (a snapshot or run id)."""
+    # -- what a name on the line means ---------------------------------------------------------
+    def _value(self, name: str) -> Any:
+        """A user variable if one has that name, else the name itself (a store reference)."""
+        name = _shell_unquoted(name) or ""
         return self.shell.user_ns.get(name, name)
+
+    def _frame(self, magic: str, name: str) -> Any:
+        """A DataFrame variable, or the name of a snapshot/run for the API to look up."""
+        value = self._value(name)
+        if isinstance(value, str):
+            return value
+        import pandas as pd
+
+        if not isinstance(value, (pd.DataFrame, pd.Series)):
+            raise UsageError(f"{magic}: {name} is a {type(value).__name__}, not a DataFrame "
+                             "(or the name of a snapshot or run)")
+        return value
+
+    def _row_label(self, text: str, X: Any, name: str | None) -> Any:
+        """``--row`` as an index label of ``X``: as typed if ``X`` has it, else as a number."""
+        text = _shell_unquoted(text) or ""
+        index = getattr(X, "index", None)
+        if index is not None and text in index:
+            return text
+        try:
+            label: Any = int(text)
+        except ValueError:
+            label = text
+        if index is not None and label not in index:
+            raise UsageError(f"%explain --row {text}: {name} has no row with that index label")
+        return label
+
+    def _alert(self, text: str | None) -> Any:
+        """``--alert``: 'log', a webhook URL, or the name of a variable holding a callable."""
+        if text is None:
+            return None
+        text = _shell_unquoted(text) or ""
+        if text == "log" or text.startswith(("http://", "https://")):
+            return text
+        value = self.shell.user_ns.get(text)
+        if not callable(value):
+            raise UsageError(f"%drift --alert {text}: expected 'log', an http(s) webhook URL or "
+                             "the name of a variable holding a callable")
+        return value
+
+
+def _shown_already(shell: Any, obj: Any) -> None:
+    """The display hook skips ``obj`` once: the magic has just shown it its own way, and
+    ``%explain --row`` must both show the row and return the explanation without a second
+    view below it. Keyed by ``id`` (IPython's singleton printers), so forgotten when the cell
+    ends, before another object can reuse the id."""
+    printers = shell.display_formatter.ipython_display_formatter.singleton_printers
+    key = id(obj)
+
+    def skip(_obj: Any) -> bool:
+        printers.pop(key, None)
+        return True
+
+    def forget(*_: Any) -> None:
+        printers.pop(key, None)
+        shell.events.unregister("post_run_cell", forget)
+
+    printers[key] = skip
+    shell.events.register("post_run_cell", forget)
+
+
+def _show_in_one_line(error: BaseException) -> None:
+    """Shown as ``StoreError: message`` instead of a traceback into this package."""
+    try:
+        error._render_traceback_ = lambda: [  # type: ignore[attr-defined]
+            f"{type(error).__name__}: {error}"]
+    except (AttributeError, TypeError):
+        pass
 
 
 def _suppress_next_traceback(error: BaseException) -> None:

@@ -26,17 +26,13 @@ def missing(reason: str):
 def _isolated_store(tmp_path, monkeypatch):
     """Every test gets its own embedded store and working directory."""
     import mlops_jupyter as mj
-    from mlops_jupyter.store import database
 
     monkeypatch.setenv("MLOPS_STORE", str(tmp_path / "store"))
     monkeypatch.delenv("MLOPS_ARTIFACTS", raising=False)
     monkeypatch.chdir(tmp_path)
     mj.set_store(None)
     yield
-    for store in database._open_stores.values():
-        store.close()
-    database._open_stores.clear()
-    database._resolved.clear()
+    mj.close_stores()
 
 
 def _pg_bin(name: str) -> str | None:

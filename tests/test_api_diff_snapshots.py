@@ -51,7 +51,9 @@ def test_result_names_schema_rows_and_statistic_changes(before, after):
 
 def test_snapshot_objects_and_ids_give_the_same_diff(before, after):
     a, b = mj.snapshot(before, "customers"), mj.snapshot(after, "customers")
-    assert mj.diff_snapshots(a, b) == mj.diff_snapshots(a.id, b.id)
+    diff = mj.diff_snapshots(a, b)
+    assert diff == mj.diff_snapshots(a.id, b.id)
+    assert diff.added_columns == ("segment",) and diff.removed_columns == ("churn",)
     same = mj.diff_snapshots(a, ("customers", 1))
     assert same.same_content and same.column_changes == {} and same.added_columns == ()
 

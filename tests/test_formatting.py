@@ -45,3 +45,4 @@ def test_every_status_has_its_own_colour_and_unknown_ones_are_grey():
     assert "CRASHED" in RUN_STATUSES
     assert len(set(colours)) == len(RUN_STATUSES)
     assert status_color("SOMETHING_NEW") not in colours
+    assert status_color("SOMETHING_NEW") == "#666666"  # grey

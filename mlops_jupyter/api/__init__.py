@@ -49,13 +49,14 @@ from ._runs import (
     start_run,
 )
 from ._snapshots import diff_snapshots, load_snapshot, snapshot, snapshots
-from ._store import get_store, set_store
+from ._store import close_stores, get_store, set_store
 
 __all__ = [
     "set_store", "get_store", "start_run", "active_run", "log_param", "log_params", "log_metric",
     "log_metrics", "set_tag", "set_tags", "log_artifact", "log_model", "runs", "get_run",
     "load_model", "snapshot", "load_snapshot", "snapshots", "diff_snapshots", "drift", "explain",
     "compare",
+    "close_stores",
     "register", "promote", "set_alias", "delete_alias", "models", "model_versions",
     "audit_log", "lineage",
     "Run", "ModelVersion", "Lineage",

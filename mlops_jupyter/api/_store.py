@@ -1,4 +1,4 @@
-"""Which store the public functions use: ``set_store`` / ``get_store``."""
+"""Which store the public functions use: ``set_store`` / ``get_store`` / ``close_stores``."""
 
 from __future__ import annotations
 
@@ -39,3 +39,21 @@ def get_store() -> Store:
     from ..store import open_store
 
     return open_store(_store_spec)
+
+
+def close_stores() -> None:
+    """Close every store this process opened and forget them.
+
+    Each store's database connections are closed. The next call that needs a store opens it
+    again, looking up ``MLOPS_STORE`` and the nearest ``.mlops/`` afresh (a ``set_store``
+    choice is kept). Use it before deleting or moving a store folder, in a long-lived
+    process that changes ``MLOPS_STORE`` or its working directory, and between tests.
+
+    Examples
+    --------
+    >>> mj.close_stores()                       # doctest: +SKIP
+    >>> shutil.rmtree("old-project/.mlops")     # doctest: +SKIP
+    """
+    from ..store import close_stores as close_opened
+
+    close_opened()

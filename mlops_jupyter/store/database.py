@@ -831,3 +831,12 @@ def open_store(spec: str | None = None) -> Store:
     if store is None:
         store = _open_stores[location] = Store(location)
     return store
+
+
+def close_stores() -> None:
+    """Close every store :func:`open_store` opened in this process and forget them (and where
+    each spec resolved to): the next :func:`open_store` opens and resolves afresh."""
+    for store in list(_open_stores.values()):
+        store.close()
+    _open_stores.clear()
+    _resolved.clear()

@@ -14,9 +14,11 @@ import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import StoreError
+from ..formatting import format_number
+from ..rendering import HtmlReport
 from . import active
 from .autolog import FitCapture, estimator_params, search_candidates
 from .cell_analysis import cell_names, literal_assignments, looks_like_metric
@@ -41,8 +43,10 @@ class TrackOptions:
 
 
 @dataclass
-class TrackSummary:
-    """What a tracked cell recorded (shown after the cell)."""
+class TrackSummary(HtmlReport):
+    """What a tracked cell recorded (shown after the cell: one line, HTML or text)."""
+
+    _html_renderer: ClassVar[str] = "mlops_jupyter.views.run_view:track_summary_html"
 
     run_id: str
     name: str
@@ -55,10 +59,13 @@ class TrackSummary:
     children: int = 0
     warnings: list[str] = field(default_factory=list)
 
-    def text(self) -> str:
-        metrics = ", ".join(f"{k}={v:.4g}" for k, v in list(self.metrics.items())[:6])
-        parts = [f"run {self.run_id[:8]} '{self.name}' {self.status} in {self.duration:.2f}s",
-                 f"{len(self.params)} params"]
+    SHOWN_METRICS: ClassVar[int] = 6  # the summary line names the first few metrics only
+
+    def details(self) -> list[str]:
+        """What the run holds, after its name and status: ``["2 params", "metrics acc=0.9"...]``."""
+        metrics = ", ".join(f"{k}={format_number(v)}"
+                            for k, v in list(self.metrics.items())[: self.SHOWN_METRICS])
+        parts = [f"{len(self.params)} params"]
         if metrics:
             parts.append(f"metrics {metrics}")
         if self.models:
@@ -67,23 +74,17 @@ class TrackSummary:
             parts.append(f"snapshots {', '.join(self.snapshots)}")
         if self.children:
             parts.append(f"{self.children} child runs")
-        line = "mlops: " + " | ".join(parts)
+        return parts
+
+    def text(self) -> str:
+        head = f"run {self.run_id[:8]} '{self.name}' {self.status} in {self.duration:.2f}s"
+        line = "mlops: " + " | ".join([head, *self.details()])
         for warning in self.warnings:
             line += f"\n  warning: {warning}"
         return line
 
-    def _repr_html_(self) -> str:
-        import html
-
-        from ..formatting import status_color  # one colour per status, CRASHED included
-
-        color = status_color(self.status)
-        body = html.escape(self.text().split(" | ", 1)[-1]).replace("\n", "<br>")
-        return (
-            f'<div style="font-size:12px;color:#57606a;font-family:monospace">'
-            f'<span style="color:{color}">&#9679;</span> run <b>{html.escape(self.name)}</b> '
-            f'<code>{self.run_id[:8]}</code> {self.status} in {self.duration:.2f}s &middot; {body}</div>'
-        )
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/html": self._repr_html_(), "text/plain": self.text()}
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.text())

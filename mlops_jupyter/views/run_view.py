@@ -5,6 +5,8 @@ it recorded (params, latest metrics with an SVG sparkline of each metric's histo
 models, input snapshots) and how it ended (the error text of a failed run, the cell's code).
 No script and no widget, so it renders in any front end and in the page ``to_html()`` builds.
 
+``track_summary_html(summary)`` is the one line a ``%%track`` cell shows under its output.
+
 Everything a user wrote (names, values, code, error text) is escaped.
 """
 
@@ -20,8 +22,9 @@ from mlops_jupyter.formatting import format_number, format_value, status_color
 
 if TYPE_CHECKING:
     from mlops_jupyter.tracking.records import RunRecord
+    from mlops_jupyter.tracking.tracked_cell import TrackSummary
 
-__all__ = ["format_duration", "metric_sparkline", "run_html"]
+__all__ = ["format_duration", "metric_sparkline", "run_html", "track_summary_html"]
 
 LINE_COLOR = "#1a73e8"
 MUTED_COLOR = "#57606a"
@@ -212,3 +215,16 @@ def run_html(record: RunRecord) -> str:
         out.append(f"<h4 {_H}>Code</h4><pre {_PRE}>{e(record.cell_source)}</pre>")
     out.append("</div>")
     return "".join(out)
+
+
+def track_summary_html(summary: TrackSummary) -> str:
+    """The line a ``%%track`` cell shows under its output: a status dot, the run's name, id,
+    status and duration, then what it recorded (params, metrics...) and any warnings."""
+    details = " | ".join(summary.details())
+    warnings = "".join(f"<br>  warning: {e(str(w))}" for w in summary.warnings)
+    return (
+        f'<div style="font-size:12px;color:{MUTED_COLOR};font-family:monospace">'
+        f'<span style="color:{status_color(summary.status)}">&#9679;</span> '
+        f"run <b>{e(summary.name)}</b> <code>{e(summary.run_id[:8])}</code> "
+        f"{e(summary.status)} in {summary.duration:.2f}s &middot; {e(details)}{warnings}</div>"
+    )

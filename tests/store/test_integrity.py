@@ -245,12 +245,7 @@ def test_leftovers_of_a_killed_writer_are_swept_by_a_later_write_but_fresh_ones_
     two_days_ago = os.path.getmtime(old) - 2 * 24 * 3600
     os.utime(old, (two_days_ago, two_days_ago))
 
-    mj.set_store(None)  # a new process: its first write sweeps
-    from mlops_jupyter.store import database
-
-    for opened in database._open_stores.values():
-        opened.close()
-    database._open_stores.clear()
+    mj.close_stores()  # as in a new process, whose first write sweeps
     mj.snapshot(_frame(1), "second")
 
     assert not os.path.exists(old), "a two-day-old temp file of a dead writer was kept"

@@ -151,3 +151,24 @@ def test_metric_histories_in_one_query(store_spec):
     assert [(s, v) for s, v, _ in found[a.id]["loss"]] == [(0, 1.0), (1, 0.5), (2, 1 / 3)]
     assert "final" not in found[a.id], "single values are not curves"
     assert math.isnan(found[b.id]["loss"][0][1])
+
+
+def test_close_stores_lets_a_store_folder_go_and_the_next_call_opens_afresh(tmp_path):
+    import shutil
+
+    folder = tmp_path / "project"
+    mj.set_store(folder)
+    with mj.start_run("before"):
+        pass
+    opened = mj.get_store()
+    mj.close_stores()
+    assert opened.engine.pool.checkedin() == 0, "its pooled connections are closed"
+    assert mj.get_store() is not opened, "opened again on the next call"
+    assert list(mj.runs()["name"]) == ["before"], "the same store: set_store's choice is kept"
+
+    mj.close_stores()
+    shutil.rmtree(folder)  # e.g. a user starting the project over
+    assert mj.runs().empty, "a new, empty store, not the deleted file's data"
+    with mj.start_run("after"):
+        pass
+    assert list(mj.runs()["name"]) == ["after"]

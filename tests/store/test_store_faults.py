@@ -19,7 +19,6 @@ import sqlalchemy as sa
 
 import mlops_jupyter as mj
 from mlops_jupyter.errors import MlopsError, StoreError
-from mlops_jupyter.store import database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,8 +125,7 @@ def test_damaged_database_file_is_a_store_error_naming_it(tmp_path, how):
     mj.set_store(folder)
     with mj.start_run("before") as run:
         run.log_params({f"p{i}": "x" * 200 for i in range(200)})
-    mj.get_store().close()
-    database._open_stores.clear()
+    mj.close_stores()  # as when the process ends
     db = folder / ".mlops" / "mlops.db"
     assert not db.with_name("mlops.db-wal").exists(), "closed cleanly: all data in the file"
     _damage(db, how)

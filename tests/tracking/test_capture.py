@@ -126,7 +126,8 @@ def test_git_commit_and_dirty_state_recorded(tmp_path, monkeypatch):
 
     from mlops_jupyter.tracking import environment
 
-    monkeypatch.setattr(environment, "_git_cache", {})
+    # Runs share one reading of git for GIT_CACHE_SECONDS; this test edits the tree in between.
+    monkeypatch.setattr(environment, "GIT_CACHE_SECONDS", 0.0)
     repo = tmp_path / "repo"
     repo.mkdir()
     git = ["git", "-c", "user.email=a@b", "-c", "user.name=a"]
@@ -139,7 +140,6 @@ def test_git_commit_and_dirty_state_recorded(tmp_path, monkeypatch):
     with mj.start_run() as clean:
         pass
     (repo / "f.txt").write_text("2")
-    monkeypatch.setattr(environment, "_git_cache", {})
     with mj.start_run() as dirty:
         pass
     assert (mj.get_run(clean.id).git_commit, mj.get_run(clean.id).git_dirty) == (head, False)

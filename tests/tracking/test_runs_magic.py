@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 import mlops_jupyter as mj
@@ -48,8 +49,10 @@ def test_compare_magic_filters_the_same_way(shell, runs):
 
 
 def test_a_bad_filter_in_the_magic_shows_the_filter_error(shell, runs):
+    # shown as a UsageError since issue 9 (was the FilterSyntaxError with a traceback)
     result = shell.run_cell("""%runs -f "metrics.`val loss` > 'high'" """)
-    assert type(result.error_in_exec).__name__ == "FilterSyntaxError"
+    assert isinstance(result.error_in_exec, UsageError)
+    assert type(result.error_in_exec.__cause__).__name__ == "FilterSyntaxError"
     assert "metrics.val loss is a number" in str(result.error_in_exec)
 
 

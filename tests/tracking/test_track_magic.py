@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 import mlops_jupyter as mj
@@ -146,9 +147,11 @@ def test_rerun_with_different_code_warns_about_reproducibility(shell):
 
 
 def test_bad_tag_argument_is_a_clear_error(shell, capsys):
+    # a usage error since issue 9 (was a ValueError with a traceback); tests/test_magics.py
+    # checks that it is shown as one line
     result = run(shell, "%%track --tag novalue\nx = 1")
-    assert isinstance(result.error_in_exec, ValueError)
-    assert "key=value" in str(result.error_in_exec)
+    assert isinstance(result.error_in_exec, UsageError)
+    assert str(result.error_in_exec) == "%%track --tag novalue: write tags as key=value"
 
 
 def test_start_run_in_a_cell_records_that_cell(shell):

@@ -87,7 +87,10 @@ def test_changing_the_metric_resorts_the_table_and_flips_the_colorscale():
     bars = view.figures["bars"]["data"][0]
     assert bars["x"] == sorted(bars["x"])  # lower is better: smallest on top
     assert "lower is better" in view.figures["bars"]["layout"]["title"]["text"]
-    assert "val_loss was logged once per run" in view.notes["curves"] or view.figures["curves"]
+    # val_loss has no steps: the curves keep showing a metric that has some, without a note
+    assert view.curve_dropdown.value == "metrics.accuracy"
+    assert view.figures["curves"]["layout"]["title"]["text"] == "accuracy by step (5 runs)"
+    assert view.notes["curves"] == ""
 
     # a metric whose direction the name does not tell: the user sets it
     view.metric_dropdown.value = "metrics.f1"
@@ -102,7 +105,9 @@ def test_typing_a_filter_redraws_the_parallel_coordinates_and_bad_filters_show_t
     view.table.filter_box.value = "params.kernel == 'rbf' and params.C >= 1"
     pc = view.figures["parcoords"]["data"][0]
     assert [d["label"] for d in pc["dimensions"]] == ["C", "accuracy"]  # kernel is constant now
-    assert pc["dimensions"][0]["values"] == [1.0, 10.0] or sorted(pc["dimensions"][0]["values"]) == [1.0, 10.0]
+    # each line is one run: C=1.0 -> accuracy 0.81 and C=10.0 -> 0.82 (see sweep())
+    assert dict(zip(pc["dimensions"][0]["values"], pc["dimensions"][1]["values"],
+                    strict=True)) == {1.0: 0.81, 10.0: 0.82}
     assert "same in every run (not drawn): kernel" in view.notes["parcoords"]
     assert "0.82" in view.best_line.value  # best among the filtered runs
 
@@ -220,6 +225,8 @@ def test_display_comparison_sends_widget_and_static_fallback(monkeypatch):
     bundle, raw = shown[0]
     assert raw
     assert set(bundle) >= {"application/vnd.jupyter.widget-view+json", "text/html", "text/plain"}
+    best = mj.runs(filter="name == 'svc-linear-10.0'").run_id[0]
+    assert "best <b>accuracy</b>" in bundle["text/html"] and best[:8] in bundle["text/html"]
 
 
 def test_static_bundle_of_an_empty_comparison():

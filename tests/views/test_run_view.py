@@ -10,7 +10,6 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import mlops_jupyter as mj
-from mlops_jupyter.formatting import status_color
 from mlops_jupyter.tracking.records import RunRecord
 from mlops_jupyter.views.run_view import format_duration, metric_sparkline, run_html
 
@@ -54,7 +53,7 @@ def test_a_run_shows_who_it_is_what_it_recorded_and_where_it_came_from(trained):
     html = run_html(record)
     assert f"run <b>trained</b> <code>{record.id[:8]}</code>" in html
     assert record.id in html and "<i>churn</i>" in html
-    assert f"background:{status_color('FINISHED')}" in html and ">FINISHED</span>" in html
+    assert "background:#2e7d32" in html and ">FINISHED</span>" in html  # green
     for label in ("started", "ended", "duration"):
         assert f">{label}</th>" in html
     assert re.search(r"<b>C</b></td><td[^>]*><code>0.5</code>", html)
@@ -116,7 +115,7 @@ def test_a_run_named_like_a_script_is_shown_as_text():
 
 def test_an_unknown_status_is_shown_grey_not_dropped():
     html = run_html(record_named("old", status="ARCHIVED"))
-    assert f"background:{status_color('ARCHIVED')}" in html and ">ARCHIVED</span>" in html
+    assert "background:#666666" in html and ">ARCHIVED</span>" in html
 
 
 def test_a_failed_tracked_cell_shows_its_error_and_its_code_as_text():
@@ -127,7 +126,7 @@ def test_a_failed_tracked_cell_shows_its_error_and_its_code_as_text():
     frame = mj.runs(filter="name == 'broken'")
     record = mj.get_run(frame.run_id[0])
     html = run_html(record)
-    assert f"background:{status_color('FAILED')}" in html
+    assert "background:#c0392b" in html  # red
     error = re.search(r">Error</h4><pre[^>]*>(.*?)</pre>", html, re.S)
     assert error, "a failed run shows its error"
     assert "ValueError: &lt;img src=x onerror=alert(1)&gt;" in error.group(1)
@@ -139,3 +138,59 @@ def test_a_failed_tracked_cell_shows_its_error_and_its_code_as_text():
 def test_a_finished_run_has_no_error_section(trained):
     record, _ = trained
     assert ">Error</h4>" not in run_html(record)
+
+
+# -- the line a %%track cell shows -----------------------------------------------------------------
+def tracked_summary(**overrides):
+    from mlops_jupyter.tracking.tracked_cell import TrackSummary
+
+    values = dict(run_id="0123456789abcdef0123456789abcdef", name="<b>fit</b>", status="FAILED",
+                  duration=1.3149, params={"C": 0.5, "penalty": "l2"},
+                  metrics={"accuracy": 0.912345, "n_rows": 52000.0},
+                  models=["clf"], snapshots=["X@v1"], children=3, warnings=["a <b>warning</b>"])
+    values.update(overrides)
+    return TrackSummary(**values)
+
+
+def test_track_summary_html_is_one_escaped_line_with_the_status_colour():
+    from mlops_jupyter.views.run_view import track_summary_html
+
+    summary = tracked_summary()
+    html = track_summary_html(summary)
+    assert html == (
+        '<div style="font-size:12px;color:#57606a;font-family:monospace">'
+        '<span style="color:#c0392b">&#9679;</span> run <b>&lt;b&gt;fit&lt;/b&gt;</b> '
+        "<code>01234567</code> FAILED in 1.31s &middot; 2 params | metrics accuracy=0.9123, "
+        "n_rows=52000 | models clf | snapshots X@v1 | 3 child runs"
+        "<br>  warning: a &lt;b&gt;warning&lt;/b&gt;</div>"
+    )
+    assert summary._repr_html_() == html, "the summary renders through the view"
+    assert '<span style="color:#2e7d32">' in tracked_summary(status="FINISHED")._repr_html_()
+    assert '<span style="color:#b9770e">' in tracked_summary(status="CRASHED")._repr_html_()
+
+
+def test_track_summary_keeps_its_text_form_everywhere_and_saves_as_a_page(tmp_path):
+    summary = tracked_summary(warnings=[], children=0)
+    text = ("mlops: run 01234567 '<b>fit</b>' FAILED in 1.31s | 2 params | "
+            "metrics accuracy=0.9123, n_rows=52000 | models clf | snapshots X@v1")
+    assert summary.text() == text
+    bundle = summary._repr_mimebundle_()
+    assert bundle == {"text/plain": text, "text/html": summary._repr_html_()}
+    shell = InteractiveShell.instance()
+    formatted, _ = shell.display_formatter.format(summary)
+    assert formatted["text/plain"] == text, "IPython shows the line, not the dataclass repr"
+    page = summary.save_html(tmp_path / "summary")
+    assert page.name == "summary.html"
+    content = page.read_text()
+    assert content.startswith("<!DOCTYPE html>") and summary._repr_html_() in content
+
+
+def test_track_shows_its_summary_line_under_the_cell(capsys):
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext mlops_jupyter")
+    capsys.readouterr()
+    shell.run_cell("%%track summarised\naccuracy = 0.75\nbatch = 32").raise_error()
+    lines = capsys.readouterr().out.splitlines()
+    record = mj.get_run(mj.runs(filter="name == 'summarised'").run_id[0])
+    assert any(line.startswith(f"mlops: run {record.id[:8]} 'summarised' FINISHED in ")
+               and line.endswith("s | 1 params | metrics accuracy=0.75") for line in lines), lines
