@@ -154,6 +154,13 @@ def active_run() -> Run | None:
 def log_param(key: str, value: Any) -> None:
     """Log one param of the active run (see :func:`log_params`).
 
+    Parameters
+    ----------
+    key : str
+        The param's name.
+    value : JSON-like
+        A number, string, bool, None, or a list or dict of them.
+
     Raises
     ------
     NoActiveRunError
@@ -187,6 +194,15 @@ def log_params(params: Mapping[str, Any]) -> None:
 
 def log_metric(key: str, value: float, step: int | None = None) -> None:
     """Log a number of the active run (see :func:`log_metrics`).
+
+    Parameters
+    ----------
+    key : str
+        The metric's name.
+    value : float
+        The number (NumPy scalars too; NaN and infinities are stored as such).
+    step : int, optional
+        The step; without it each call for ``key`` takes the next one (0, 1, 2...).
 
     Raises
     ------
@@ -224,7 +240,14 @@ def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
 
 
 def set_tag(key: str, value: Any) -> None:
-    """Set one tag of the active run (its value is stored as text).
+    """Set one tag of the active run.
+
+    Parameters
+    ----------
+    key : str
+        The tag's name.
+    value : object
+        Stored as text (``str(value)``).
 
     Raises
     ------

@@ -101,8 +101,8 @@ def snapshots() -> pd.DataFrame:
     import pandas as pd
 
     frame = pd.DataFrame(get_store().snapshot_rows(),
-                         columns=["id", "name", "version", "fingerprint", "n_rows", "n_columns",
-                                  "size", "created_at"])
+                         columns=["id", "name", "version", "fingerprint", "rows", "n_columns",
+                                  "size", "created_at"]).rename(columns={"rows": "n_rows"})
     frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s", utc=True)
     return frame
 
