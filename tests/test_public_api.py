@@ -125,6 +125,11 @@ def test_old_keywords_still_work_with_a_warning_naming_the_new_one(two_runs):
     assert parent == one.id == two.parent_run_id == mj.get_run(two.id).parent_run_id
     assert "parent_run_id" in message
 
+    diff = mj.compare([one.id]).diff(one.id, two.id[:8])
+    assert (diff.a_run_id, diff.b_run_id) == (one.id, two.id)
+    a_id, message = _deprecated(lambda: diff.a_id)
+    assert a_id == one.id and "a_run_id" in message
+
     snap = mj.snapshot(frame, "frame")
     rows, message = _deprecated(lambda: snap.rows)
     assert rows == snap.n_rows == 4 and "n_rows" in message

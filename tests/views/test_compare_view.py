@@ -118,7 +118,7 @@ def test_diff_tab_compares_two_selected_runs_on_demand():
     view.table.select([a, b])
     assert view.diff is None  # nothing read until the tab is opened
     view.tabs.selected_index = 3
-    assert view.diff is not None and (view.diff.a_id, view.diff.b_id) == (a, b)
+    assert view.diff is not None and (view.diff.a_run_id, view.diff.b_run_id) == (a, b)
     assert [p.key for p in view.diff.changed_params] == ["C"]
     assert "#fff3cd" in view.diff_html.value  # changed values marked
     view.diff_b.value = a
