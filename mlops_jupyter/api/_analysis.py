@@ -242,9 +242,9 @@ def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
                                 class_index=class_index, group_features=group_features,
                                 keep_rows=keep_rows, target=target)
     live = active.current()
-    if into is not None or live is not None:
+    stored_in = into.id if into is not None else live.id if live is not None else None
+    if stored_in is not None:
         store = get_store()
-        stored_in = into.id if into is not None else live.id
         top = explanation.grouped().top_features(k=10)
         store.add_artifact(stored_in, "explanation.json", "report",
                            json.dumps(explanation.to_dict()).encode(),
