@@ -1,26 +1,123 @@
 """mlops-jupyter: track, compare, check for drift, explain and ship models from a notebook.
 
 ``import mlops_jupyter as mj`` is cheap: heavy parts (scikit-learn, plotly, shap, SQLAlchemy's
-dialects) load when first used.
+dialects) load when first used, and so do the result types defined beside them
+(``mj.DriftReport``, ``mj.RunsFrame``...: PEP 562 ``__getattr__``).
 """
 
 from __future__ import annotations
 
-from ._version import __version__  # noqa: E402
-from .api import *  # noqa: E402,F401,F403
-from .api import __all__ as _api_all  # noqa: E402
+import typing as _typing
 
-__all__ = ["__version__", *_api_all]
+from . import api as _api
+from ._version import __version__
+from .api import LAZY_TYPES as _LAZY_TYPES
+from .api import (
+    FilterSyntaxError,
+    IntegrityError,
+    InvalidNameError,
+    InvalidValueError,
+    MlopsError,
+    NoActiveRunError,
+    NotFoundError,
+    Run,
+    SnapshotError,
+    StoreError,
+    StoreVersionError,
+    UntrustedTypesError,
+    active_run,
+    audit_log,
+    close_stores,
+    compare,
+    delete_alias,
+    diff_snapshots,
+    drift,
+    end_run,
+    explain,
+    get_run,
+    get_store,
+    lineage,
+    load_model,
+    load_snapshot,
+    log_artifact,
+    log_metric,
+    log_metrics,
+    log_model,
+    log_param,
+    log_params,
+    model_versions,
+    models,
+    promote,
+    register,
+    runs,
+    set_alias,
+    set_store,
+    set_tag,
+    set_tags,
+    snapshot,
+    snapshots,
+    start_run,
+)
+
+if _typing.TYPE_CHECKING:  # loaded on first access by __getattr__ below
+    from .api import (
+        Artifact,
+        Comparison,
+        DriftReport,
+        Explanation,
+        Lineage,
+        ModelVersion,
+        RunDiff,
+        RunRecord,
+        RunsFrame,
+        Snapshot,
+        SnapshotDiff,
+    )
+
+# Not ``from .api import *``: that would look up every name of api.__all__, importing the
+# lazily loaded result types (and pandas) at once. The same names as api.__all__
+# (tests/test_public_api.py checks it).
+__all__ = [
+    "__version__",
+    # functions
+    "set_store", "get_store", "close_stores", "start_run", "end_run", "active_run", "log_param",
+    "log_params", "log_metric", "log_metrics", "set_tag", "set_tags", "log_artifact", "log_model",
+    "runs", "get_run", "load_model", "snapshot", "load_snapshot", "snapshots", "diff_snapshots",
+    "drift", "explain", "compare",
+    # the model registry
+    "register", "promote", "set_alias", "delete_alias", "models", "model_versions", "audit_log",
+    "lineage",
+    # result types (all but Run load on first access)
+    "Run", "DriftReport", "Explanation", "Comparison", "RunDiff", "SnapshotDiff", "RunRecord",
+    "Snapshot", "RunsFrame", "Artifact", "ModelVersion", "Lineage",
+    # errors (mlops_jupyter.errors)
+    "MlopsError", "StoreError", "StoreVersionError", "IntegrityError", "InvalidNameError",
+    "InvalidValueError", "FilterSyntaxError", "NotFoundError", "NoActiveRunError", "SnapshotError",
+    "UntrustedTypesError",
+]
 
 
-def load_ipython_extension(ipython):  # noqa: D401 - IPython's hook name
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY_TYPES:
+        value = getattr(_api, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_TYPES))
+
+
+def load_ipython_extension(ipython: _typing.Any) -> None:  # noqa: D401 - IPython's hook name
     """``%load_ext mlops_jupyter``: registers %%track, %runs and the result displays."""
     from .magics import load_ipython_extension as _load
 
     _load(ipython)
 
 
-def unload_ipython_extension(ipython):
+def unload_ipython_extension(ipython: _typing.Any) -> None:
+    """``%unload_ext mlops_jupyter``: stops recording cell history for code slices."""
     from .magics import unload_ipython_extension as _unload
 
     _unload(ipython)

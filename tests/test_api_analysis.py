@@ -42,7 +42,7 @@ def test_drift_against_a_run_uses_its_training_snapshot_and_logs(trained_run):
 
 def test_explain_a_run_stores_explanation_and_drift_then_weighs_by_importance(trained_run):
     run_id, X, model = trained_run
-    explanation = mj.explain(run_id, max_rows=200, run=run_id)
+    explanation = mj.explain(run_id, max_rows=200, run_id=run_id)
     assert explanation.top_features(1)[0][0] == "strong"
     record = mj.get_run(run_id)
     assert record.tags["explain.top_features"].startswith("strong")

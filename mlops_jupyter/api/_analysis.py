@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..tracking import active
+from ._checks import check_str, renamed_keywords
 from ._runs import get_run
 from ._snapshots import load_snapshot
 from ._store import get_store
@@ -54,30 +55,76 @@ def resolve_data(ref: Any, role: str) -> tuple[pd.DataFrame, RunRecord | None]:
 def drift(reference: Any, current: Any, *, columns: list[str] | None = None,
           categorical: list[str] | None = None, method: str = "auto",
           threshold: float | None = None, correction: str | None = None,
-          alert: Any = None, sample: int | None = None) -> DriftReport:
-    """Compare ``current`` data against ``reference`` column by column; returns a DriftReport.
+          alert: Any = None, max_rows: int | tuple[int, int] | None = None,
+          **deprecated: Any) -> DriftReport:
+    """Compare ``current`` data against ``reference`` column by column.
 
-    ``reference``/``current``: DataFrames, snapshot names/ids, or (for reference) a run id,
-    meaning that run's training snapshot; when that run has a stored explanation, columns
-    are also ranked by drift weighted by feature importance. Inside an active run the report
-    is stored as an artifact and ``drift.share``/``drift.n_columns`` are logged.
+    Numeric columns get Kolmogorov-Smirnov (plus Wasserstein and PSI), categorical ones
+    chi-square (plus Jensen-Shannon), with sample-size aware thresholds; the report ranks
+    columns by severity and gives a dataset-level verdict. Inside an active run the report
+    is stored as the artifact ``drift_report.json`` and ``drift.share``,
+    ``drift.n_columns`` and ``drift.n_drifted`` are logged.
+
+    Parameters
+    ----------
+    reference : DataFrame, str or (str, int)
+        A frame, a snapshot name (latest version) or id, ``(name, version)``, or a run id,
+        meaning that run's ``train`` input; when that run has a stored explanation, columns
+        are also ranked by drift weighted by feature importance.
+    current : DataFrame, str or (str, int)
+        A frame, a snapshot name/id or ``(name, version)`` (a run id: its ``current`` input).
+    columns : list of str, optional
+        Only these columns (default: those in both frames).
+    categorical : list of str, optional
+        Columns to test as categorical whatever their dtype.
+    method : str, default "auto"
+        ``"auto"``, ``"ks"``, ``"chisquare"``, ``"wasserstein"``, ``"jensenshannon"``,
+        ``"psi"``.
+    threshold : float, optional
+        The p-value (tests) or distance above which a column drifted (default per method).
+    correction : {"bonferroni", "bh"}, optional
+        Multiple-testing correction of the p-values.
+    alert : callable or str, optional
+        Where to send an alert when a column drifted: a callback taking the report,
+        ``"log"`` (a logging warning) or a webhook URL (:mod:`mlops_jupyter.alerts`).
+    max_rows : int or (int, int), optional
+        Compare a seeded random sample of at most this many rows per frame (or
+        ``(rows, seed)``); default: all rows. Replaces ``sample=`` (deprecated).
+
+    Returns
+    -------
+    DriftReport
+        Displays as the drift view; ``.drifted_columns``, ``.dataset_drift``,
+        ``.to_frame()``, ``.save_html(path)``.
+
+    Raises
+    ------
+    NotFoundError
+        A name is neither a snapshot nor a run.
+    TypeError
+        ``reference``/``current`` is not a frame, name or id.
+    InvalidValueError, ValueError
+        An option is not accepted (the message names it).
 
     Examples
     --------
     >>> report = mj.drift("3f2a1b", new_data)      # doctest: +SKIP
     >>> report.drifted_columns                      # doctest: +SKIP
     ['income', 'age']
+    >>> report.save_html("drift.html")              # doctest: +SKIP
     """
     import json
 
     from ..analysis.drift import compute_drift
 
+    max_rows = renamed_keywords("drift", deprecated, {"sample": "max_rows"},
+                                {"max_rows": max_rows})["max_rows"]
     ref_frame, ref_run = resolve_data(reference, "train")
     cur_frame = resolve_frame(current, "current")
     importance = _stored_importance(ref_run) if ref_run is not None else None
     report = compute_drift(
         ref_frame, cur_frame, columns=columns, categorical=categorical, method=method,
-        threshold=threshold, correction=correction, importance=importance, sample=sample,
+        threshold=threshold, correction=correction, importance=importance, sample=max_rows,
     )
     run = active.current()
     if run is not None:
@@ -106,23 +153,72 @@ def _stored_importance(record: RunRecord) -> dict[str, float] | None:
 
 
 def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
-            max_rows: int | None = 1000, run: str | None = None, class_index: int | None = None,
-            group_features: bool = False, keep_rows: list[Any] | None = None,
-            target: int | str | None = None) -> Explanation:
-    """SHAP explanation of ``model`` on ``X``; returns an Explanation.
+            max_rows: int | None = 1000, run_id: str | None = None,
+            class_index: int | None = None, group_features: bool = False,
+            keep_rows: list[Any] | None = None, target: int | str | None = None,
+            **deprecated: Any) -> Explanation:
+    """SHAP explanation of ``model`` on ``X``.
 
-    ``model`` may be a fitted estimator or a run id (then the run's model is loaded, and its
-    training snapshot is the background and, when ``X`` is None, the data explained).
-    Inside an active run (or with ``run=``) the explanation is stored and the top features
-    are logged as the ``explain.top_features`` tag. ``keep_rows``: index labels of ``X``
-    that must be among the explained rows when ``X`` is sampled (to show them one by one).
-    ``target``: which target of a multi-output regressor the views show (default the first;
-    all are explained, ``Explanation.for_target`` switches).
+    Tree, linear or model-agnostic SHAP for the model's kind, through scikit-learn
+    Pipelines and ColumnTransformers with the real feature names; permutation importance
+    with a note when SHAP cannot explain the model. Inside an active run (or with
+    ``run_id``) the explanation is stored as ``explanation.json`` and the top features are
+    set as the ``explain.top_features`` tag (``mj.drift`` then weighs drift by them).
+
+    Parameters
+    ----------
+    model : estimator or str
+        A fitted model, or a run id: then the run's model is loaded, and its ``train``
+        input is the background and, when ``X`` is None, the data explained.
+    X : DataFrame, Series, str or (str, int), optional
+        The rows to explain: a frame, one row (a Series, ``X.iloc[5]``), a snapshot name
+        (latest version) or id, ``(name, version)``, or a run id (its ``train`` input),
+        resolved as :func:`drift` resolves its arguments.
+    y : array-like, optional
+        Targets, used only by the permutation-importance fallback.
+    background : DataFrame, str or (str, int), optional
+        Reference data of the linear and model-agnostic explainers (same forms as ``X``).
+    max_rows : int or None, default 1000
+        Explain a seeded sample of at most this many rows (None: all).
+    run_id : str, optional
+        Store the explanation with this run instead of the active one. Replaces ``run=``
+        (deprecated).
+    class_index : int, optional
+        The class shown for a classifier (default: the positive or predicted class).
+    group_features : bool, default False
+        Sum one-hot columns back into their original feature.
+    keep_rows : list, optional
+        Index labels of ``X`` that must be among the explained rows when ``X`` is sampled.
+    target : int or str, optional
+        Which target of a multi-output regressor the views show (all are explained;
+        ``Explanation.for_target`` switches).
+
+    Returns
+    -------
+    Explanation
+        Displays as the explanation view; ``.top_features(10)``, ``.to_frame()``,
+        ``.save_html(path)``.
+
+    Raises
+    ------
+    NotFoundError
+        A run id or snapshot name that does not exist.
+    ValueError, TypeError
+        No data to explain, or data the model cannot take (the message says what).
+
+    Examples
+    --------
+    >>> expl = mj.explain(model, "holdout")          # doctest: +SKIP
+    >>> expl.top_features(3)                          # doctest: +SKIP
+    [('income', 0.41), ('age', 0.22), ('tenure', 0.08)]
     """
     import json
 
     from ..analysis.explain import explain_model
 
+    run_id = renamed_keywords("explain", deprecated, {"run": "run_id"},
+                              {"run_id": run_id})["run_id"]
+    check_str("run_id", run_id)
     if isinstance(model, str):
         record = get_run(model)
         model = record.load_model()
@@ -137,18 +233,21 @@ def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
             background = train
     if X is None:
         raise ValueError("explain() needs the data to explain: pass X")
-    # A Series is one row (``X.iloc[5]``), as in explain_model.
+    if isinstance(X, (str, tuple)):  # a snapshot or a run; a Series stays one row
+        X = resolve_frame(X, "train")
+    if isinstance(background, (str, tuple)):
+        background = resolve_frame(background, "train")
+    into = get_run(run_id) if run_id is not None else None  # before the work: fail fast
     explanation = explain_model(model, X, y=y, background=background, max_rows=max_rows,
                                 class_index=class_index, group_features=group_features,
                                 keep_rows=keep_rows, target=target)
-    into = get_run(run) if run is not None else None
     live = active.current()
-    if into is not None or live is not None:
+    stored_in = into.id if into is not None else live.id if live is not None else None
+    if stored_in is not None:
         store = get_store()
-        run_id = into.id if into is not None else live.id
         top = explanation.grouped().top_features(k=10)
-        store.add_artifact(run_id, "explanation.json", "report",
+        store.add_artifact(stored_in, "explanation.json", "report",
                            json.dumps(explanation.to_dict()).encode(),
                            {"type": "explanation", "top_features": top})
-        store.set_tags(run_id, {"explain.top_features": ", ".join(name for name, _ in top)})
+        store.set_tags(stored_in, {"explain.top_features": ", ".join(name for name, _ in top)})
     return explanation

@@ -10,9 +10,9 @@ histories.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ._checks import check_count, check_str
+from ._checks import check_count, check_str, invalid, renamed_keywords
 from ._runs import runs_frame
 from ._store import get_store
 
@@ -71,22 +71,30 @@ class StoreRunSource:
                              snapshot_ref(b_id, self.store).meta)
 
 
-def select_runs(frame: pd.DataFrame, runs: Sequence[str] | None, last: int | None
-                ) -> tuple[pd.DataFrame, list[str]]:
+def select_runs(frame: pd.DataFrame, run_ids: Sequence[str] | None, last: int | None,
+                where: str = "in this store") -> pd.DataFrame:
     """Rows of ``frame`` for the given id prefixes (with their child runs) or the ``last``
-    N top-level runs (with theirs); messages for empty, unknown or ambiguous ids."""
-    from ..errors import MlopsError
+    N top-level runs (with theirs). ``where`` says which runs were searched, in errors.
+
+    Raises NotFoundError naming every unknown or ambiguous id (InvalidValueError for an
+    empty one): a user who names runs gets those runs or an error, never fewer runs.
+    """
+    from ..errors import InvalidValueError, MlopsError, NotFoundError
     from ..run_ids import match_run_id
 
-    messages: list[str] = []
     keep: list[str] = []
-    if runs:
+    if run_ids:
         ids = frame["run_id"].tolist()
-        for prefix in runs:
+        errors: list[MlopsError] = []
+        for prefix in run_ids:
             try:
-                keep.append(match_run_id(str(prefix), ids))
-            except MlopsError as exc:  # the other runs are still compared
-                messages.append(str(exc))
+                keep.append(match_run_id(prefix, ids, where=where))
+            except (InvalidValueError, NotFoundError) as exc:
+                errors.append(exc)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise NotFoundError("; ".join(str(e) for e in errors))
     else:
         top = frame[frame["parent_run_id"].isna()] if "parent_run_id" in frame else frame
         newest = top.sort_values("start_time", ascending=False, kind="stable")["run_id"].tolist()
@@ -95,30 +103,65 @@ def select_runs(frame: pd.DataFrame, runs: Sequence[str] | None, last: int | Non
     # a search run is compared with its candidates (folded under it in the table)
     children = frame["parent_run_id"].isin(wanted) if "parent_run_id" in frame else False
     mask = frame["run_id"].isin(wanted) | children
-    return frame[mask].reset_index(drop=True), messages
+    return frame[mask].reset_index(drop=True)
 
 
-def compare(runs: list[str] | None = None, *, experiment: str | None = None,
+def compare(run_ids: Sequence[str] | str | None = None, *, experiment: str | None = None,
             last: int | None = None, metric: str | None = None,
-            filter: str | None = None) -> Comparison:
-    """Interactive comparison of runs (table, parallel coordinates, curves, two-run diff).
+            filter: str | None = None, **deprecated: Any) -> Comparison:
+    """Interactive comparison of runs: table, parallel coordinates, metric curves and the
+    diff of two runs (params, metrics, code, packages, data).
 
-    ``runs``: run ids (unique prefixes); else the runs of ``experiment`` / ``filter``,
-    the ``last`` N most recent. Returns a Comparison that displays itself.
+    Parameters
+    ----------
+    run_ids : list of str or str, optional
+        Run ids or unique prefixes (a string: separated by spaces), each with its child
+        runs. Replaces ``runs=`` (deprecated). Default: the runs of ``experiment`` /
+        ``filter``, at most the 1000 most recent.
+    experiment : str, optional
+        Only runs of this experiment.
+    last : int, optional
+        Only the ``last`` most recent top-level runs (with their child runs).
+    metric : str, optional
+        The metric to compare on (``"accuracy"`` or ``"metrics.accuracy"``); default: the
+        first metric with a known direction.
+    filter : str, optional
+        A run filter as for :func:`runs`.
 
-    Never raises for what a user typed (unknown ids, a filter that does not parse, an
-    unknown metric): each becomes a message shown above the view.
+    Returns
+    -------
+    Comparison
+        Displays as the comparison view; ``.best()``, ``.diff(a, b)``, ``.save_html(path)``.
+        A filter that does not parse or an unknown metric becomes a message shown above
+        the view (the filter box keeps it, to fix there).
+
+    Raises
+    ------
+    NotFoundError
+        A run id in ``run_ids`` matches no run, or several (the message names it).
+    InvalidValueError
+        An argument has the wrong type, or a run id is empty.
+
+    Examples
+    --------
+    >>> mj.compare(experiment="churn", metric="f1")        # doctest: +SKIP
+    >>> mj.compare(["3f2a1b", "77e0d4"]).diff("3f2a", "77e0")  # doctest: +SKIP
     """
     from ..analysis.compare import build_comparison
     from ..analysis.runs_query import apply_filter
     from ..errors import FilterSyntaxError
 
+    run_ids = renamed_keywords("compare", deprecated, {"runs": "run_ids"},
+                               {"run_ids": run_ids})["run_ids"]
     check_str("experiment", experiment)
     check_str("metric", metric)
     check_str("filter", filter)
     check_count("last", last, 1)
-    if isinstance(runs, str):
-        runs = runs.split()
+    if isinstance(run_ids, str):
+        run_ids = run_ids.split()
+    if run_ids is not None and not (isinstance(run_ids, Sequence)
+                                    and all(isinstance(r, str) for r in run_ids)):
+        raise invalid("run_ids", run_ids, "a list of run ids (str), a string of them or None")
     frame, known = runs_frame(experiment=experiment)
     total = len(frame)
     messages: list[str] = []
@@ -131,23 +174,25 @@ def compare(runs: list[str] | None = None, *, experiment: str | None = None,
             bad_filter = filter  # shown in the filter box, where the user can fix it
     if filter and bad_filter is None and frame.empty and total:
         messages.append(f"the filter {filter!r} matches none of the {total} runs")
-    if last is None and not runs and "parent_run_id" in frame:
+    if last is None and not run_ids and "parent_run_id" in frame:
         n_top = int(frame["parent_run_id"].isna().sum())
         if n_top > MAX_DEFAULT_RUNS:
             last = MAX_DEFAULT_RUNS
             messages.append(f"showing the {MAX_DEFAULT_RUNS} most recent of {n_top} runs: "
                             "narrow with experiment=, filter= or last=")
-    frame, id_messages = select_runs(frame, runs, last)
-    messages = id_messages + messages
+    where = f"in experiment {experiment!r}" if experiment else "in this store"
+    if filter and bad_filter is None:
+        where += f" that matches the filter {filter!r}"
+    frame = select_runs(frame, run_ids, last, where)
     if total == 0:
         messages.append(f"no runs in experiment {experiment!r} yet" if experiment
                         else "no runs in this store yet: track a cell with %%track or "
                              "mj.start_run(...)")
     source = StoreRunSource(get_store())
-    where = f" in {experiment}" if experiment else ""
+    title_where = f" in {experiment}" if experiment else ""
     comparison = build_comparison(
         frame, metric=metric, filter=bad_filter, messages=messages, source=source,
-        title=f"Comparison of {len(frame)} runs{where}",
+        title=f"Comparison of {len(frame)} runs{title_where}",
     )
     if comparison.selected:  # the curves shown first need these; others load on selection
         comparison = comparison.with_histories(source.histories(comparison.selected))

@@ -21,9 +21,28 @@ def register(run_id: str, name: str, *, model: str | None = None,
              description: str | None = None) -> ModelVersion:
     """Register run ``run_id``'s model as the next version (1, 2, ...) of model ``name``.
 
-    ``model`` names the run's model artifact when it has several. Raises NotFoundError for
-    an unknown run or a run without that model, InvalidValueError for a FAILED run or a
-    run with several models and no ``model=``.
+    Parameters
+    ----------
+    run_id : str
+        The run (id or unique prefix) whose model is registered; FINISHED or RUNNING.
+    name : str
+        The registered model's name; created on its first version.
+    model : str, optional
+        The run's model artifact, needed when the run saved several.
+    description : str, optional
+        Intended use, shown in the model card.
+
+    Returns
+    -------
+    ModelVersion
+        The new version (``ref`` is ``"name/version"``), stage ``None``.
+
+    Raises
+    ------
+    NotFoundError
+        An unknown run, or a run without that model.
+    InvalidValueError
+        A FAILED/KILLED/CRASHED run, or several models and no ``model=``.
 
     Examples
     --------
@@ -40,8 +59,21 @@ def promote(name: str, version: int, stage: str | None, *,
             archive_existing: bool = True) -> ModelVersion:
     """Move a version to a stage: None, Staging, Production or Archived (any case).
 
-    Promoting to Production archives the previous Production version unless
-    ``archive_existing=False``.
+    Parameters
+    ----------
+    name : str
+        The registered model.
+    version : int
+        The version to move.
+    stage : str or None
+        ``None``, ``"Staging"``, ``"Production"`` or ``"Archived"``.
+    archive_existing : bool, default True
+        Promoting to Production archives the previous Production version unless False.
+
+    Returns
+    -------
+    ModelVersion
+        The version in its new stage. Every change is written to the audit log.
 
     Examples
     --------
@@ -54,15 +86,37 @@ def promote(name: str, version: int, stage: str | None, *,
 
 
 def set_alias(name: str, alias: str, version: int) -> ModelVersion:
-    """Point ``alias`` (``"champion"``) of model ``name`` at ``version``; ``load_model(
-    "name@alias")`` then loads it. Moving an alias is one audited change."""
+    """Point ``alias`` (``"champion"``) of model ``name`` at ``version``.
+
+    Parameters
+    ----------
+    name : str
+        The registered model.
+    alias : str
+        A name that is not a stage and not ``latest``.
+    version : int
+        The version it points at; moving an alias is one audited change.
+
+    Returns
+    -------
+    ModelVersion
+        The version now carrying the alias; ``mj.load_model("name@alias")`` loads it.
+    """
     from ..deploy import registry
 
     return registry.set_alias(get_store(), name, alias, version)
 
 
 def delete_alias(name: str, alias: str) -> None:
-    """Remove ``alias`` from model ``name``."""
+    """Remove ``alias`` from model ``name`` (an audited change).
+
+    Parameters
+    ----------
+    name : str
+        The registered model.
+    alias : str
+        The alias to remove.
+    """
     from ..deploy import registry
 
     registry.delete_alias(get_store(), name, alias)

@@ -16,11 +16,32 @@ if TYPE_CHECKING:
     from ..tracking.snapshots import Snapshot
 
 
-def snapshot(frame: pd.DataFrame | pd.Series, name: str, role: str = "input") -> Snapshot:
+def snapshot(frame: pd.DataFrame | pd.Series, name: str, role: str = "train") -> Snapshot:
     """Store ``frame`` as a versioned snapshot; unchanged content gets no new version.
 
-    Inside an active run the snapshot is linked to it as an input with ``role``
-    (``"train"``, ``"test"``, ``"reference"``, ``"current"``, ...).
+    Parameters
+    ----------
+    frame : DataFrame or Series
+        The data; it loads back exactly (dtypes, index, categories).
+    name : str
+        The snapshot's name; each changed content under it is a new version.
+    role : str, default "train"
+        Inside an active run the snapshot is linked to it as an input with this role
+        (``"train"``, ``"test"``, ``"reference"``, ``"current"``...), as
+        ``Run.log_input`` does; ``mj.drift(run_id, ...)`` and ``mj.explain(run_id)`` read
+        the ``"train"`` input. Outside a run it is not used.
+
+    Returns
+    -------
+    Snapshot
+        ``.id``, ``.version``, ``.fingerprint``, ``.n_rows``, ``.columns``...
+
+    Raises
+    ------
+    SnapshotError
+        The frame cannot be stored so that it loads back exactly (nothing was stored).
+    InvalidNameError
+        The name is not allowed.
 
     Examples
     --------
@@ -37,7 +58,30 @@ def snapshot(frame: pd.DataFrame | pd.Series, name: str, role: str = "input") ->
 
 
 def load_snapshot(name_or_id: str, version: int | None = None) -> pd.DataFrame | pd.Series:
-    """The frame stored as ``name_or_id`` (latest version unless ``version``)."""
+    """The frame stored as a snapshot, exactly as it was stored.
+
+    Parameters
+    ----------
+    name_or_id : str
+        The snapshot's name (latest version unless ``version``) or its id.
+    version : int, optional
+        The version of ``name`` (1, 2, ...).
+
+    Returns
+    -------
+    DataFrame or Series
+
+    Raises
+    ------
+    NotFoundError
+        No such snapshot or version.
+    IntegrityError
+        The stored bytes no longer match their hash.
+
+    Examples
+    --------
+    >>> df = mj.load_snapshot("customers", version=2)  # doctest: +SKIP
+    """
     from ..tracking.snapshots import load_snapshot_frame
 
     check_str("name_or_id", name_or_id, optional=False)
@@ -46,12 +90,19 @@ def load_snapshot(name_or_id: str, version: int | None = None) -> pd.DataFrame |
 
 
 def snapshots() -> pd.DataFrame:
-    """All snapshots: name, version, fingerprint, rows, columns, size, created."""
+    """All snapshots of the store, one row per version.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id, name, version, fingerprint, n_rows, n_columns, size`` (bytes) and
+        ``created_at`` (UTC).
+    """
     import pandas as pd
 
     frame = pd.DataFrame(get_store().snapshot_rows(),
                          columns=["id", "name", "version", "fingerprint", "rows", "n_columns",
-                                  "size", "created_at"])
+                                  "size", "created_at"]).rename(columns={"rows": "n_rows"})
     frame["created_at"] = pd.to_datetime(frame["created_at"], unit="s", utc=True)
     return frame
 
@@ -72,7 +123,24 @@ def snapshot_ref(ref: Any, store: Store | None = None) -> Snapshot:
 def diff_snapshots(a: Any, b: Any) -> SnapshotDiff:
     """Schema, row-count and per-column statistic changes from snapshot ``a`` to ``b``.
 
-    Each of ``a``/``b`` is a Snapshot, a name (latest version), an id or ``(name, version)``.
+    Parameters
+    ----------
+    a, b : Snapshot, str or (str, int)
+        A Snapshot, a name (latest version), an id or ``(name, version)``.
+
+    Returns
+    -------
+    SnapshotDiff
+        Displays as a table of changes; ``.to_frame()``, ``.summary()``.
+
+    Raises
+    ------
+    NotFoundError
+        A snapshot does not exist.
+
+    Examples
+    --------
+    >>> mj.diff_snapshots(("customers", 1), "customers")  # doctest: +SKIP
     """
     from ..data.diff import diff_profiles
 

@@ -28,6 +28,7 @@ from ..errors import MlopsError, UntrustedTypesError
 
 if TYPE_CHECKING:
     from ..store import Store
+    from .artifact import Artifact
     from .run import Run
 
 AUTO_TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
@@ -80,8 +81,11 @@ def model_metadata(estimator: Any, X_example: Any = None) -> dict[str, Any]:
     return meta
 
 
-def log_model(run: Run, estimator: Any, name: str, X_example: Any = None) -> str:
+def log_model(run: Run, estimator: Any, name: str, X_example: Any = None) -> Artifact:
+    """Save ``estimator`` with skops as the model artifact ``name`` of ``run``."""
     import skops.io as sio
+
+    from .artifact import Artifact
 
     try:
         data = sio.dumps(estimator)
@@ -90,7 +94,9 @@ def log_model(run: Run, estimator: Any, name: str, X_example: Any = None) -> str
             f"cannot save model {name!r} ({_class_path(estimator)}) with skops: {exc}"
         ) from exc
     meta = model_metadata(estimator, X_example)
-    return run.store.add_artifact(run.id, name, "model", data, meta).blob_hash
+    blob = run.store.add_artifact(run.id, name, "model", data, meta)
+    return Artifact(run_id=run.id, name=name, kind="model", blob_hash=blob.blob_hash,
+                    size=blob.size, meta=meta, _store=run.store)
 
 
 def _nodes_by_name(data: bytes) -> dict[str, set[str]]:
@@ -143,8 +149,7 @@ def auto_trusted(data: bytes, needed: list[str]) -> set[str]:
 
 def load_model(store: Store, run_id: str, name: str | None = None,
                trusted: list[str] | None = None) -> Any:
-    import skops.io as sio
-
+    """The model ``name`` of run ``run_id`` (its only model when ``name`` is None)."""
     if name is None:
         record = store.run_record(run_id)
         models = [a["name"] for a in record["artifacts"] if a["kind"] == "model"]
@@ -156,6 +161,15 @@ def load_model(store: Store, run_id: str, name: str | None = None,
             )
         name = models[0]
     _row, data = store.artifact(run_id, name)
+    return model_from_bytes(data, name, run_id, trusted)
+
+
+def model_from_bytes(data: bytes, name: str, run_id: str,
+                     trusted: list[str] | None = None) -> Any:
+    """Load the skops file ``data`` (model ``name`` of run ``run_id``, for messages) under
+    the trust policy above, plus the names in ``trusted``."""
+    import skops.io as sio
+
     try:
         needed = sio.get_untrusted_types(data=data)
         automatic = auto_trusted(data, needed)

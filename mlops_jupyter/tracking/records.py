@@ -11,10 +11,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..store import Store
+    from .artifact import Artifact
 
 
 @dataclass(frozen=True)
 class RunRecord(HtmlReport):
+    """Everything stored about one run, as ``mj.get_run`` reads it back.
+
+    ``id`` is the run's own id; fields that refer to other runs say ``run_id``
+    (``parent_run_id``). ``params``/``metrics`` (latest value per key)/``tags`` are dicts,
+    ``metric_history`` maps a key to ``[(step, value, time), ...]``, ``artifacts`` and
+    ``inputs`` (snapshots with their ``role``) are lists of dicts; :meth:`artifact`,
+    :meth:`load_model` and :meth:`load_input` read them back. Displays as the run's page.
+    """
+
     _html_renderer = "mlops_jupyter.views.run_view:run_html"
 
     id: str
@@ -70,11 +80,14 @@ class RunRecord(HtmlReport):
         return pd.DataFrame(rows, columns=["key", "step", "value", "timestamp"])
 
     def load_model(self, name: str | None = None, trusted: list[str] | None = None) -> Any:
+        """The run's model ``name`` (its only one when None), loaded with skops."""
         from .models import load_model
 
         return load_model(self._store, self.id, name, trusted)
 
-    def load_input(self, role: str = "train"):
+    def load_input(self, role: str = "train") -> pd.DataFrame | pd.Series:
+        """The frame of the snapshot linked to this run as ``role`` (NotFoundError listing
+        the roles it has)."""
         from .snapshots import load_snapshot_frame
 
         for item in self.inputs:
@@ -87,7 +100,20 @@ class RunRecord(HtmlReport):
             f"run {self.id[:8]} has no {role!r} input; it has: {', '.join(roles) or 'none'}"
         )
 
+    def artifact(self, name: str) -> Artifact:
+        """The artifact ``name`` of this run (NotFoundError listing the names it has)."""
+        from .artifact import Artifact
+
+        for row in self.artifacts:
+            if row["name"] == name:
+                return Artifact.from_row(row, self._store)
+        from ..errors import NotFoundError
+
+        names = ", ".join(a["name"] for a in self.artifacts) or "none"
+        raise NotFoundError(f"run {self.id[:8]} has no artifact {name!r}; it has: {names}")
+
     def artifact_bytes(self, name: str) -> bytes:
+        """The bytes of the artifact ``name`` of this run."""
         return self._store.artifact(self.id, name)[1]
 
     def _html_title(self) -> str:

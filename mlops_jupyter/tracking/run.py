@@ -18,9 +18,14 @@ from .process import host_name, process_start
 from .values import check_step, metric_value, normalize_params, validate_name
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     import pandas as pd
 
     from ..store import Store
+    from .artifact import Artifact
+    from .autolog import Autolog
+    from .snapshots import Snapshot
 
 FINISHED, FAILED, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
 
@@ -34,6 +39,19 @@ class Run:
 
     Leaving the block normally ends it FINISHED; an exception ends it FAILED with the
     traceback (the exception propagates unchanged); Ctrl-C ends it KILLED.
+
+    Attributes
+    ----------
+    id : str
+        The run's id (32 hex digits); ``mj.get_run`` takes it or a unique prefix.
+    name, experiment : str
+        As given to ``mj.start_run`` (``name`` defaults to ``run-<id[:8]>``).
+    parent_run_id : str or None
+        The id of the run this one is a child of.
+    status : str
+        ``RUNNING`` until it ends, then ``FINISHED``, ``FAILED`` or ``KILLED``.
+    start_time, end_time : float
+        Seconds since the epoch (``end_time`` is None while it runs).
     """
 
     def __init__(
@@ -56,21 +74,29 @@ class Run:
         self.id = new_run_id()
         self.name = name or f"run-{self.id[:8]}"
         self.experiment = experiment
-        self.parent_id = parent.id if isinstance(parent, Run) else parent
+        self.parent_run_id = parent.id if isinstance(parent, Run) else parent
         self.status = RUNNING
         self.start_time = time.time()
         self.end_time: float | None = None
         self._steps: dict[str, int] = {}
         self._warnings: list[str] = []
         self._git = GitProbe(Path.cwd()) if capture_git else None
+        self._autolog: Autolog | None = None
         pid = os.getpid()
         row = {
             "id": self.id, "name": self.name, "status": RUNNING, "start_time": self.start_time,
-            "parent_run_id": self.parent_id, "pid": pid, "host": host_name(),
+            "parent_run_id": self.parent_run_id, "pid": pid, "host": host_name(),
             "process_start": process_start(pid),
         }
         row.update(source or {})
         store.create_run(row, experiment, tags={k: str(v) for k, v in (tags or {}).items()})
+
+    @property
+    def parent_id(self) -> str | None:
+        """Deprecated: use ``parent_run_id`` (the name ``RunRecord`` and ``mj.runs()`` use)."""
+        warnings.warn("Run.parent_id is deprecated: use Run.parent_run_id", DeprecationWarning,
+                      stacklevel=2)
+        return self.parent_run_id
 
     # -- logging ---------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -117,8 +143,11 @@ class Run:
         self._warnings.append(message)
 
     def log_artifact(self, path_or_bytes: str | os.PathLike[str] | bytes, name: str | None = None,
-                     kind: str = "file", meta: Mapping[str, Any] | None = None) -> str:
-        """Store a file or bytes under ``name``; returns the blob's SHA-256."""
+                     kind: str = "file", meta: Mapping[str, Any] | None = None) -> Artifact:
+        """Store a file or bytes under ``name`` (default: the file's name); returns the
+        stored :class:`~mlops_jupyter.tracking.artifact.Artifact` (``.blob_hash`` is the
+        SHA-256 of the bytes, ``.read_bytes()`` reads them back)."""
+        from .artifact import Artifact
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             if name is None:
                 raise ValueError("log_artifact(bytes) needs a name=")
@@ -130,16 +159,23 @@ class Run:
             data = path.read_bytes()
             name = name or path.name
         validate_name(name, "artifact")
-        return self.store.add_artifact(self.id, name, kind, data, meta).blob_hash
+        blob = self.store.add_artifact(self.id, name, kind, data, meta)
+        return Artifact(run_id=self.id, name=name, kind=kind, blob_hash=blob.blob_hash,
+                        size=blob.size, meta=dict(meta or {}), _store=self.store)
 
-    def log_model(self, estimator: Any, name: str = "model", X_example: Any = None) -> str:
-        """Save a fitted estimator with skops, with the input schema of ``X_example``."""
+    def log_model(self, estimator: Any, name: str = "model", X_example: Any = None) -> Artifact:
+        """Save a fitted estimator with skops, with the input schema of ``X_example``;
+        returns the model :class:`~mlops_jupyter.tracking.artifact.Artifact` (``.load()``
+        loads it back)."""
         from .models import log_model
 
         return log_model(self, estimator, name, X_example)
 
-    def log_input(self, frame: pd.DataFrame | pd.Series, name: str, role: str = "train"):
-        """Snapshot ``frame`` under ``name`` and link it to this run as ``role``."""
+    def log_input(self, frame: pd.DataFrame | pd.Series, name: str,
+                  role: str = "train") -> Snapshot:
+        """Snapshot ``frame`` under ``name`` and link it to this run as ``role``
+        (``"train"``, ``"test"``, ``"reference"``, ``"current"``...; the default is the
+        role ``mj.drift(run_id, ...)`` and ``mj.explain(run_id)`` read)."""
         from .snapshots import take_snapshot
 
         snap = take_snapshot(self.store, frame, name)
@@ -156,6 +192,13 @@ class Run:
         """
         if self.status != RUNNING:
             return
+        if self._autolog is not None:
+            autolog, self._autolog = self._autolog, None
+            try:
+                self._warnings.extend(autolog.finish(self))
+            except Exception as exc:  # noqa: BLE001 - capture never fails the run's code
+                autolog.stop()
+                self._warnings.append(f"autolog failed: {type(exc).__name__}: {exc}")
         end_time = time.time()
         try:
             self._store_end(status, end_time, error)
@@ -236,13 +279,23 @@ def _storable_text(text: str) -> str:
 
 def start_run(store: Store, *, name: str | None = None, experiment: str = "default",
               tags: Mapping[str, str] | None = None, parent: Run | str | None = None,
-              source: Mapping[str, Any] | None = None) -> Run:
-    """Create a run and make it the active one; a run started inside another is its child."""
+              source: Mapping[str, Any] | None = None, autolog: bool = False,
+              caller: FrameType | None = None) -> Run:
+    """Create a run and make it the active one; a run started inside another is its child.
+
+    With ``autolog``, scikit-learn fits on this thread are captured until the run ends and
+    recorded then (:class:`~mlops_jupyter.tracking.autolog.Autolog`), models and data named
+    after the variables of ``caller``, the frame of the code that started the run.
+    """
     from . import exit_status
 
     exit_status.install()  # a run left open ends with the script's outcome, not FINISHED
     if parent is None:
         parent = active.current()
     run = Run(store, name=name, experiment=experiment, tags=tags, parent=parent, source=source)
+    if autolog:
+        from .autolog import Autolog
+
+        run._autolog = Autolog(caller)
     active.push(run)
     return run

@@ -18,7 +18,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Snapshot(HtmlReport):
-    """A stored, versioned, content-addressed copy of a DataFrame or Series."""
+    """A stored, versioned, content-addressed copy of a DataFrame or Series.
+
+    ``id`` is the snapshot's own id, ``version`` counts from 1 per ``name``, ``fingerprint``
+    identifies the content, ``n_rows`` and ``columns`` (names) its shape, ``size`` the bytes
+    stored, ``created_at`` seconds since the epoch; ``schema``/``profile`` describe the
+    columns. ``bytes_written`` is 0 when the content was already stored.
+    """
 
     _html_renderer = "mlops_jupyter.views.snapshot_view:snapshot_html"
 
@@ -26,7 +32,7 @@ class Snapshot(HtmlReport):
     name: str
     version: int
     fingerprint: str
-    rows: int
+    n_rows: int
     columns: tuple[str, ...]
     schema: list[dict[str, Any]] = field(repr=False)
     profile: dict[str, Any] = field(repr=False)
@@ -38,7 +44,7 @@ class Snapshot(HtmlReport):
     def from_row(cls, row: dict[str, Any], bytes_written: int = 0) -> Snapshot:
         return cls(
             id=row["id"], name=row["name"], version=row["version"],
-            fingerprint=row["fingerprint"], rows=row["rows"],
+            fingerprint=row["fingerprint"], n_rows=row["rows"],
             columns=tuple(c["name"] for c in row["schema"]), schema=row["schema"],
             profile=row["profile"], size=row["size"], created_at=row["created_at"],
             bytes_written=bytes_written,
@@ -47,8 +53,17 @@ class Snapshot(HtmlReport):
     @property
     def meta(self) -> dict[str, Any]:
         """What ``data.diff_profiles`` compares."""
-        return {"fingerprint": self.fingerprint, "rows": self.rows,
+        return {"fingerprint": self.fingerprint, "rows": self.n_rows,
                 "schema": self.schema, "profile": self.profile}
+
+    @property
+    def rows(self) -> int:
+        """Deprecated: use ``n_rows`` (counts are ``n_*`` across the API)."""
+        import warnings
+
+        warnings.warn("Snapshot.rows is deprecated: use Snapshot.n_rows", DeprecationWarning,
+                      stacklevel=2)
+        return self.n_rows
 
     def _html_title(self) -> str:
         return f"snapshot {self.name} v{self.version}"

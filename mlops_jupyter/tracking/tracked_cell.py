@@ -10,9 +10,7 @@ Capture failures never break the user's cell: they become warnings on the run.
 from __future__ import annotations
 
 import math
-import numbers
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,12 +18,12 @@ from ..errors import StoreError
 from ..formatting import format_number
 from ..rendering import HtmlReport
 from . import active
-from .autolog import FitCapture, estimator_params, search_candidates
+from .autolog import FitCapture, add_once, record_fit
 from .cell_analysis import cell_names, literal_assignments, looks_like_metric
 from .code_slice import CellExecution, compute_code_slice
 from .notebook import current_cell_id, notebook_path
-from .run import FINISHED, Run, add_note, new_run_id, outcome
-from .values import normalize_params
+from .run import FINISHED, Run, add_note, outcome
+from .values import as_number, normalize_params
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -88,28 +86,6 @@ class TrackSummary(HtmlReport):
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.text())
-
-
-def _user_var_name(user_ns: dict[str, Any], obj: Any) -> str | None:
-    for key, value in user_ns.items():
-        if value is obj and not key.startswith("_"):
-            return key
-    return None
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        shape = getattr(value, "shape", None)
-        if shape == () and hasattr(value, "item"):
-            value = value.item()
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                return None
-        else:
-            return None
-    try:
-        return float(value)
-    except OverflowError:  # an int beyond a float: not a metric we can store
-        return None
 
 
 class _Tee:
@@ -265,7 +241,7 @@ class TrackedCell:
         params: dict[str, Any] = {}
         metrics: dict[str, float] = {}
         for key, value in literal_assignments(self._python_source).items():
-            number = _as_number(value)
+            number = as_number(value)
             if looks_like_metric(key) and number is not None:
                 continue  # `accuracy = 0.9` is a result, not a setting
             params[key] = value
@@ -279,7 +255,7 @@ class TrackedCell:
                 if key in options.metrics:
                     self._warnings.append(f"--metrics {key}: no such variable after the cell")
                 continue
-            number = _as_number(user_ns[key])
+            number = as_number(user_ns[key])
             if key in options.metrics:
                 if number is None:
                     self._warnings.append(f"--metrics {key}: {type(user_ns[key]).__name__} is not a number")
@@ -298,7 +274,7 @@ class TrackedCell:
                 self._warnings.append(f"--snapshot {key}: no such variable after the cell")
                 continue
             snap = run.log_input(frame, key, role="input")
-            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
+            add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
 
         if params:
             # Capture never fails the cell: a value that cannot be stored is left out, with
@@ -312,95 +288,6 @@ class TrackedCell:
         summary.metrics = {**metrics, **summary.metrics}
 
     def _record_fit(self, call, params, metrics, summary: TrackSummary, multiple: bool) -> None:
-        import pandas as pd
-
-        run = self.run
-        assert run is not None
-        est = call.estimator
-        user_ns = self.shell.user_ns
-        model_name = _user_var_name(user_ns, est) or type(est).__name__.lower()
-        base, n = model_name, 1
-        while model_name in summary.models:  # several unnamed fits of one class
-            n += 1
-            model_name = f"{base}-{n}"
-        prefix = f"{model_name}." if multiple else ""
-        for key, value in estimator_params(est).items():
-            params.setdefault(prefix + key, value)
-        params.setdefault(prefix + "estimator", type(est).__name__)
-
-        X = call.X
-        if X is not None and not isinstance(X, (pd.DataFrame, pd.Series)):
-            X = _array_to_frame(X, est)
-        run.log_model(est, model_name, X_example=X)
-        summary.models.append(model_name)
-        if isinstance(X, (pd.DataFrame, pd.Series)):
-            x_name = _user_var_name(user_ns, call.X) or f"{model_name}.X"
-            snap = run.log_input(X, x_name, role="train")
-            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
-        y = call.y
-        if y is not None and not isinstance(y, (pd.DataFrame, pd.Series)):
-            y = _array_to_frame(y, None)
-        if isinstance(y, (pd.DataFrame, pd.Series)):
-            y_name = _user_var_name(user_ns, call.y) or f"{model_name}.y"
-            snap = run.log_input(y, y_name, role="train_target")
-            _add_once(summary.snapshots, f"{snap.name}@v{snap.version}")
-
-        candidates = search_candidates(est)
-        if candidates:
-            best = getattr(est, "best_params_", None)
-            if isinstance(best, dict):
-                for key, value in best.items():
-                    params[f"{prefix}best.{key}"] = value
-            score = _as_number(getattr(est, "best_score_", None))
-            if score is not None:
-                metrics[f"{prefix}best_cv_score"] = score
-            self._record_children(candidates, model_name, est)
-            summary.children += len(candidates)
-
-    def _record_children(self, candidates: list[dict[str, Any]], search_name: str,
-                         search: Any) -> None:
-        """One child run per candidate, named and tagged with its search (several searches
-        in one cell each keep their own candidates apart)."""
-        run = self.run
-        assert run is not None
-        store = run.store
-        now = time.time()
-        for i, candidate in enumerate(candidates):
-            child_id = new_run_id()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                child_params = normalize_params(
-                    {k: (type(v).__name__ if hasattr(v, "fit") else v)
-                     for k, v in candidate["params"].items()}, skipped=[]
-                )
-            store.create_run(
-                {"id": child_id, "name": f"{run.name}/{search_name}/candidate-{i}",
-                 "status": FINISHED, "start_time": now, "end_time": now, "parent_run_id": run.id},
-                run.experiment, params=child_params,
-                tags={"search": search_name, "search.class": type(search).__name__,
-                      "search.candidate": str(i)},
-            )
-            store.log_metrics(child_id, [(k, v, 0, now) for k, v in candidate["metrics"].items()])
-
-
-def _add_once(items: list[str], item: str) -> None:
-    if item not in items:
-        items.append(item)
-
-
-def _array_to_frame(X: Any, estimator: Any):
-    """A 2-D array as a DataFrame (feature names from the estimator when it has them)."""
-    import numpy as np
-    import pandas as pd
-
-    try:
-        array = np.asarray(X)
-    except Exception:  # noqa: BLE001 - sparse matrices, lists of dicts...
-        return None
-    if array.ndim == 1:
-        return pd.Series(array, name="y")
-    if array.ndim != 2:
-        return None
-    names = getattr(estimator, "feature_names_in_", None)
-    columns = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(array.shape[1])]
-    return pd.DataFrame(array, columns=columns)
+        assert self.run is not None
+        summary.children += record_fit(self.run, call, self.shell.user_ns, params, metrics,
+                                       summary.models, summary.snapshots, multiple=multiple)

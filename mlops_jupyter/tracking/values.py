@@ -185,3 +185,20 @@ def check_step(key: str, step: Any) -> int:
             "integer, from -2**63 to 2**63-1"
         )
     return step
+
+
+def as_number(value: Any) -> float | None:
+    """``value`` as a float when it is a real number (a NumPy scalar too, not a bool), else
+    None; an int too big for a float is None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        shape = getattr(value, "shape", None)
+        if shape == () and hasattr(value, "item"):
+            value = value.item()
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                return None
+        else:
+            return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond a float: not a metric we can store
+        return None

@@ -322,8 +322,8 @@ def run_diff_html(diff: RunDiff) -> str:
 
     out = [
         '<div class="mlops-run-diff" style="font-family:sans-serif;font-size:13px">',
-        f"<div><b>A</b> = {e(diff.a_name)} <code>{e(diff.a_id[:8])}</code> &nbsp; "
-        f"<b>B</b> = {e(diff.b_name)} <code>{e(diff.b_id[:8])}</code></div>",
+        f"<div><b>A</b> = {e(diff.a_name)} <code>{e(diff.a_run_id[:8])}</code> &nbsp; "
+        f"<b>B</b> = {e(diff.b_name)} <code>{e(diff.b_run_id[:8])}</code></div>",
         table("params", diff.params),
         table("metrics", diff.metrics),
     ]

@@ -90,7 +90,7 @@ def snapshot_html(snapshot: Snapshot) -> str:
     out = [
         f'<div class="mlops-snapshot" {_BOX}>',
         f"<p style=\"margin:2px 0\"><b>snapshot {e(snapshot.name)}</b> "
-        f"v{e(str(snapshot.version))}: {snapshot.rows:,} rows &times; "
+        f"v{e(str(snapshot.version))}: {snapshot.n_rows:,} rows &times; "
         f"{len(snapshot.columns):,} columns</p>",
         _muted(f"fingerprint <code>{e(snapshot.fingerprint)}</code> &middot; "
                f"{e(_size(snapshot.size))} stored &middot; created {e(created)} &middot; "

@@ -17,6 +17,7 @@ from mlops_jupyter.analysis.compare import (
     sort_frame,
     table_rows,
 )
+from mlops_jupyter.errors import NotFoundError
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -232,9 +233,10 @@ def test_load_comparison_from_the_store_with_ids_last_filter_and_children():
     last = mj.compare(experiment="exp", last=1)  # the search run, with its candidates
     assert set(last.runs["name"]) == {"search", *(f"search/candidate-{j}" for j in range(3))}
 
-    picked = mj.compare([ids[0][:6], "doesnotexist"])
+    picked = mj.compare([ids[0][:6]])
     assert list(picked.runs["run_id"]) == [ids[0]]
-    assert "no run with id 'doesnotexist'" in picked.messages[0]
+    with pytest.raises(NotFoundError, match="no run with id 'doesnotexist' in experiment 'exp'"):
+        mj.compare([ids[0][:6], "doesnotexist"], experiment="exp")
 
     filtered = mj.compare(experiment="exp", filter="metrics.accuracy >= 0.6 and params.C < 10")
     assert set(filtered.runs["run_id"]) == set(ids[1:])
@@ -254,5 +256,5 @@ def test_load_comparison_of_nothing_says_why():
     assert "no runs in experiment 'nope'" in mj.compare(experiment="nope").summary()
     none = mj.compare(filter="metrics.accuracy > 0.9")
     assert none.empty and "matches none of the 1 runs" in none.summary()
-    only_unknown = mj.compare(["zzzz"])
-    assert only_unknown.empty and "no run with id 'zzzz'" in only_unknown.summary()
+    with pytest.raises(NotFoundError, match="no run with id 'zzzz' in this store"):
+        mj.compare(["zzzz"])

@@ -13,11 +13,6 @@ X = np.array([[0.0, 1.0], [1.0, 0.0]] * 5)
 y = np.array([0, 1] * 5)
 
 
-# api/_runs.py's load_model resolves references with deploy.registry.resolve_model_ref once
-# the change in the t10-registry report is merged; then remove this mark (strict: an XPASS
-# fails, so it cannot be forgotten).
-@pytest.mark.xfail(strict=True, reason="load_model resolves model references after the "
-                   "api/_runs.py change of the t10-registry report is merged")
 def test_load_model_by_reference(store_spec):
     ids = []
     for C in (1.0, 2.0, 3.0):

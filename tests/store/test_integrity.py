@@ -41,7 +41,7 @@ def test_artifact_hash_pointing_outside_the_store_is_refused(store_spec, tmp_pat
     secret = tmp_path / "secret.txt"
     secret.write_text("private key")
     with mj.start_run() as run:
-        real = run.log_artifact(b"report", "report.txt")
+        real = run.log_artifact(b"report", "report.txt").blob_hash
     root = mj.get_store().artifacts.root
     # the store splits a hash as ab/cdef...: an existing "ab" + "/../" + the way out
     forged = real[:2] + "/../" + os.path.relpath(secret, root)

@@ -46,7 +46,7 @@ def test_unstorable_exception_text_still_reaches_the_user(store_spec):
     assert record.status == "FAILED" and "ValueError: bad" in record.error
     with mj.start_run("next") as after:
         pass
-    assert after.parent_id is None, "the next run must not become a child of the broken one"
+    assert after.parent_run_id is None, "the next run must not become a child of the broken one"
 
 
 def test_store_failure_at_end_is_a_note_on_the_users_exception(failing_end):
@@ -173,7 +173,7 @@ def test_two_asyncio_tasks_each_in_their_own_run_log_only_into_it():
     run_a, run_b = asyncio.run(main())
     assert set(mj.get_run(run_a.id).metrics) == {"m_a"}
     assert set(mj.get_run(run_b.id).metrics) == {"m_b"}
-    assert run_a.parent_id is None and run_b.parent_id is None
+    assert run_a.parent_run_id is None and run_b.parent_run_id is None
 
 
 def test_tasks_started_inside_a_run_log_into_it_and_nest_their_own():
@@ -192,7 +192,7 @@ def test_tasks_started_inside_a_run_log_into_it_and_nest_their_own():
 
     outer, nested = asyncio.run(main())
     assert mj.get_run(outer.id).metrics == {"from_child_task": 1.0}
-    assert nested.parent_id == outer.id
+    assert nested.parent_run_id == outer.id
 
 
 def test_worker_thread_sees_no_active_run_and_is_told_to_pass_the_run():
@@ -229,7 +229,7 @@ def test_a_run_ended_in_another_thread_is_no_longer_active_here():
     assert mj.active_run() is None
     with mj.start_run("after") as after:
         pass
-    assert after.parent_id is None
+    assert after.parent_run_id is None
 
 
 # -- scripts that start a run without `with` and then end ----------------------------------------

@@ -63,7 +63,7 @@ def test_a_run_started_in_one_cell_stays_active_in_the_next(kernel, tmp_path):
         # An async cell runs in its own task: a `with` spanning await nests under `run`.
         "with mj.start_run('async-block') as inner:\n"
         "    await asyncio.sleep(0.01)\n    mj.log_metric('inside', 2.0)\n"
-        "assert inner.parent_id == run.id and mj.active_run() is run",
+        "assert inner.parent_run_id == run.id and mj.active_run() is run",
         # A run started without `with` in an async cell outlives the cell's task.
         "await asyncio.sleep(0)\nrun2 = mj.start_run('from-async-cell')",
         "mj.log_metric('after_async', 3.0)\nassert mj.active_run() is run2\nrun2.end()",

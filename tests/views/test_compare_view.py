@@ -123,7 +123,7 @@ def test_diff_tab_compares_two_selected_runs_on_demand():
     view.table.select([a, b])
     assert view.diff is None  # nothing read until the tab is opened
     view.tabs.selected_index = 3
-    assert view.diff is not None and (view.diff.a_id, view.diff.b_id) == (a, b)
+    assert view.diff is not None and (view.diff.a_run_id, view.diff.b_run_id) == (a, b)
     assert [p.key for p in view.diff.changed_params] == ["C"]
     assert "#fff3cd" in view.diff_html.value  # changed values marked
     view.diff_b.value = a
@@ -184,7 +184,7 @@ def test_disjoint_params_non_numeric_metrics_and_unknown_ids_give_messages():
     assert "holds non-numeric values" in view.banner.value
     assert view.metric == "metrics.accuracy"
 
-    view = CompareView(mj.compare(["0000dead"]))
+    view = CompareView(build_comparison(pd.DataFrame(), messages=["no run with id '0000dead'"]))
     assert view.table is None
     assert "no run with id &#x27;0000dead&#x27;" in view.banner.value
 

@@ -63,8 +63,8 @@ class RunDiff(HtmlReport):
 
     _html_renderer: ClassVar[str] = "mlops_jupyter.views.compare_static:run_diff_fragment"
 
-    a_id: str
-    b_id: str
+    a_run_id: str
+    b_run_id: str
     a_name: str
     b_name: str
     params: tuple[ValueChange, ...]
@@ -77,6 +77,24 @@ class RunDiff(HtmlReport):
     inputs: tuple[InputChange, ...]
 
     @property
+    def a_id(self) -> str:
+        """Deprecated: use ``a_run_id``."""
+        import warnings
+
+        warnings.warn("RunDiff.a_id is deprecated: use RunDiff.a_run_id", DeprecationWarning,
+                      stacklevel=2)
+        return self.a_run_id
+
+    @property
+    def b_id(self) -> str:
+        """Deprecated: use ``b_run_id``."""
+        import warnings
+
+        warnings.warn("RunDiff.b_id is deprecated: use RunDiff.b_run_id", DeprecationWarning,
+                      stacklevel=2)
+        return self.b_run_id
+
+    @property
     def changed_params(self) -> tuple[ValueChange, ...]:
         return tuple(p for p in self.params if p.changed)
 
@@ -85,7 +103,7 @@ class RunDiff(HtmlReport):
         return not self.code_diff
 
     def summary(self) -> str:
-        lines = [f"A = {self.a_name} ({self.a_id[:8]}), B = {self.b_name} ({self.b_id[:8]})"]
+        lines = [f"A = {self.a_name} ({self.a_run_id[:8]}), B = {self.b_name} ({self.b_run_id[:8]})"]
         changed = self.changed_params
         lines.append("params: " + (", ".join(f"{p.key}: {format_value(p.a)} -> {format_value(p.b)}" for p in changed)
                                    if changed else "same"))
@@ -106,12 +124,12 @@ class RunDiff(HtmlReport):
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<RunDiff {self.a_name} ({self.a_id[:8]}) vs {self.b_name} ({self.b_id[:8]}): "
+        return (f"<RunDiff {self.a_name} ({self.a_run_id[:8]}) vs {self.b_name} ({self.b_run_id[:8]}): "
                 f"{len(self.changed_params)} params changed, code {'same' if self.same_code else 'changed'}, "
                 f"{len(self.packages)} package versions changed>")
 
     def _html_title(self) -> str:
-        return f"Diff of runs {self.a_name} ({self.a_id[:8]}) and {self.b_name} ({self.b_id[:8]})"
+        return f"Diff of runs {self.a_name} ({self.a_run_id[:8]}) and {self.b_name} ({self.b_run_id[:8]})"
 
 
 def _get(record: Any, name: str, default: Any = None) -> Any:
