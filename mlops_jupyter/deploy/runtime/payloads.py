@@ -23,7 +23,6 @@ import math
 from typing import Any
 
 import numpy as np
-
 from predictor import Batch, InputError, Prediction, Predictor
 
 V2_DATATYPES = frozenset({"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16",

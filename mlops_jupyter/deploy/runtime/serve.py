@@ -63,11 +63,18 @@ def package_dir(args: argparse.Namespace) -> Path:
     return HERE
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def address(args: argparse.Namespace) -> tuple[str, int]:
+    """(host, port): the options, else $AIP_HTTP_PORT (Vertex AI), else the defaults of the
+    mode (container: 0.0.0.0:8080, as SageMaker expects; otherwise 127.0.0.1:8000)."""
     container = args.command == "serve"
     host = args.host or ("0.0.0.0" if container else "127.0.0.1")
     port = args.port or int(os.environ.get("AIP_HTTP_PORT") or (8080 if container else 8000))
+    return host, port
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    host, port = address(args)
     # Every worker builds its app from the environment (uvicorn starts them as new processes).
     os.environ["MLOPS_PACKAGE_DIR"] = str(package_dir(args))
     os.environ["MLOPS_MAX_BODY_BYTES"] = str(int(args.max_body_mb * 1024 * 1024))
