@@ -193,16 +193,22 @@ class Predictor:
         return sio.load(path, trusted=sorted(needed))
 
     def _split_pipeline(self) -> None:
-        """Pipeline -> (transformers, final estimator), so both outputs share one transform."""
+        """Pipeline -> (transformers, final estimator), so both outputs share one transform.
+
+        The transformers are called one after the other as ``Pipeline.transform`` does
+        without parameters (``None`` and "passthrough" steps skipped), minus its metadata
+        routing, which builds a class on every call.
+        """
         from sklearn.pipeline import Pipeline
 
         model = self.model
-        self._head = None
+        self._head: list[Any] | None = None
         self._final = model
         if isinstance(model, Pipeline) and len(model.steps) > 1:
             final = model.steps[-1][1]
             if final is not None and final != "passthrough" and hasattr(final, "predict"):
-                self._head = model[:-1]
+                self._head = [step for _, step in model.steps[:-1]
+                              if step is not None and step != "passthrough"]
                 self._final = final
 
     def _classifier(self) -> bool:
@@ -416,7 +422,9 @@ class Predictor:
 
             with sklearn.config_context(assume_finite=True):
                 return self._run(X, probabilities, False)
-        Xt = X if self._head is None else self._head.transform(X)
+        Xt = X
+        for step in self._head or ():
+            Xt = step.transform(Xt)
         predictions = self._final.predict(Xt)
         proba = None
         if probabilities and self.has_probabilities:
