@@ -138,7 +138,7 @@ class App:
         # Vertex AI names its routes in the environment; defaults when run elsewhere
         if (health_route or "/health") not in self.routes:
             add(health_route or "/health", {"GET": self.ready})
-        if (predict_route or "/predict") not in self.routes:
+        if predict_route and predict_route not in self.routes:
             add(predict_route, {"POST": self.predict})
         self.load_seconds = time.perf_counter() - started
         _log_json("info", event="model loaded", model=self.name, version=self.version,
@@ -364,11 +364,10 @@ class App:
                 "inputs": inputs, "outputs": outputs}
 
     def _string_labels(self) -> bool:
-        classes = self.predictor.classes
-        return bool(classes) and any(isinstance(c, str) for c in classes)
+        return any(isinstance(c, str) for c in self.predictor.classes or [])
 
     def _integer_labels(self) -> bool:
-        classes = self.predictor.classes
+        classes = self.predictor.classes or []
         return bool(classes) and all(isinstance(c, int) for c in classes)
 
     # ------------------------------------------------------------------ monitoring

@@ -96,10 +96,10 @@ class DriftMonitor:
             n = len(next(iter(columns.values())))
         self.seen += n
         if self._log is not None:
-            self._write_log(columns, predictions, n)
+            self._write_log(self._log, columns, predictions, n)
 
-    def _write_log(self, columns: dict[str, list[Any]], predictions: list[Any] | None,
-                   n: int) -> None:
+    def _write_log(self, log: Any, columns: dict[str, list[Any]],
+                   predictions: list[Any] | None, n: int) -> None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
         names = list(columns)
         lines = []
@@ -109,8 +109,8 @@ class DriftMonitor:
             if predictions is not None:
                 row["prediction"] = predictions[i]
             lines.append(json.dumps(row, default=str))
-        self._log.write("\n".join(lines) + "\n")
-        self._log.flush()
+        log.write("\n".join(lines) + "\n")
+        log.flush()
 
     def close(self) -> None:
         if self._log is not None:

@@ -262,8 +262,11 @@ class Predictor:
         except Exception:
             return False
         same = np.array_equal(by_frame.predictions, by_matrix.predictions)
-        if by_frame.probabilities is not None:
-            same = same and np.array_equal(by_frame.probabilities, by_matrix.probabilities)
+        if by_frame.probabilities is not None or by_matrix.probabilities is not None:
+            same = same and (by_frame.probabilities is not None
+                             and by_matrix.probabilities is not None
+                             and np.array_equal(by_frame.probabilities,
+                                                by_matrix.probabilities))
         if same:
             warnings.filterwarnings("ignore", message=_FEATURE_NAMES_WARNING,
                                     category=UserWarning)
@@ -401,7 +404,7 @@ class Predictor:
         data = {}
         for col, values in zip(self.columns, batch.columns.values(), strict=True):
             if col.kind == "numeric":
-                arr = np.asarray(values, dtype=np.float64)
+                arr: np.ndarray = np.asarray(values, dtype=np.float64)
                 if col.dtype.startswith(("int", "uint")) and not np.isnan(arr).any():
                     integral = arr.astype(np.int64)
                     if np.array_equal(integral, arr):
