@@ -1,7 +1,7 @@
 """IPython magics: parse arguments, call the API, display a view.
 
-``%load_ext mlops_jupyter`` registers ``%%track``, ``%runs``, ``%compare``, ``%drift`` and
-``%explain``.
+``%load_ext mlops_jupyter`` registers ``%%track``, ``%runs``, ``%compare``, ``%drift``,
+``%explain`` and the registry's ``%register``, ``%promote`` and ``%models``.
 
 What the user typed wrong is one line, never a traceback into this package: a bad option or
 value, a name that is neither a variable nor in the store, and the errors the API raises on
@@ -227,6 +227,58 @@ class TrackingMagics(Magics):
             return RunsFrame(api.runs(experiment=_shell_unquoted(args.experiment),
                                       filter=_shell_unquoted(args.filter),
                                       order_by=_shell_unquoted(args.order_by), limit=args.limit))
+
+    @magic_arguments()
+    @argument("run_id", help="the run whose model is registered (id or unique prefix)")
+    @argument("name", help="the registered model's name")
+    @argument("--model", default=None, help="the run's model artifact, if it saved several")
+    @argument("-d", "--description", default=None, help="intended use (shown in the model card)")
+    @line_magic
+    def register(self, line: str):
+        """Register a run's model as the next version of NAME; returns the ModelVersion."""
+        from . import api
+
+        args = parse_argstring(self.register, line)
+        with _one_line_errors("%register"):
+            return api.register(_shell_unquoted(args.run_id) or "", _shell_unquoted(args.name) or "",
+                                model=_shell_unquoted(args.model),
+                                description=_shell_unquoted(args.description))
+
+    @magic_arguments()
+    @argument("name", help="the registered model")
+    @argument("version", help="the version to move")
+    @argument("stage", help="None, Staging, Production or Archived")
+    @argument("--keep-existing", action="store_true",
+              help="promoting to Production does not archive the current Production version")
+    @line_magic
+    def promote(self, line: str):
+        """Move NAME's VERSION to STAGE; returns the ModelVersion."""
+        from . import api
+
+        args = parse_argstring(self.promote, line)
+        try:
+            version = int(args.version)
+        except ValueError:
+            raise UsageError(f"%promote: the version must be a whole number, got "
+                             f"{args.version!r}") from None
+        stage = _shell_unquoted(args.stage)
+        with _one_line_errors("%promote"):
+            return api.promote(_shell_unquoted(args.name) or "", version,
+                               None if stage in (None, "None", "none") else stage,
+                               archive_existing=not args.keep_existing)
+
+    @magic_arguments()
+    @argument("name", nargs="?", default=None, help="list this model's versions")
+    @line_magic
+    def models(self, line: str):
+        """Registered models (or, with NAME, its versions) as a DataFrame."""
+        from . import api
+
+        args = parse_argstring(self.models, line)
+        with _one_line_errors("%models"):
+            if args.name:
+                return api.model_versions(_shell_unquoted(args.name) or "")
+            return api.models()
 
     @magic_arguments()
     @argument("run_ids", nargs="*", help="runs to compare (unique id prefixes)")

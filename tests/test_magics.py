@@ -258,3 +258,32 @@ def test_explain_row_shows_that_row_once_and_returns_the_explanation(shell, mode
     shown.clear()
     shell.run_cell("kept", store_history=True).raise_error()
     assert shown == [(kept, None)]
+
+
+def test_registry_magics_register_promote_and_list(shell):
+    from sklearn.linear_model import LogisticRegression
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    ids = []
+    for C in (1.0, 2.0):
+        with mj.start_run() as run:
+            run.log_model(LogisticRegression(C=C).fit(X, [0, 0, 1, 1]), "clf")
+        ids.append(run.id)
+    shell.user_ns.update(first=ids[0][:8], second=ids[1][:8])
+    for run_id in ids:
+        result = shell.run_cell(f'mv = %register {run_id[:8]} churn -d "monthly churn"')
+        assert result.error_in_exec is None, result.error_in_exec
+    assert (shell.user_ns["mv"].version, shell.user_ns["mv"].run_id) == (2, ids[1])
+    assert shell.run_cell("%promote churn 1 Production").error_in_exec is None
+    result = shell.run_cell("%promote churn 2 Production")
+    assert result.error_in_exec is None
+    versions = shell.run_cell("%models churn").result
+    assert dict(zip(versions["version"], versions["stage"], strict=True)) == \
+        {1: "Archived", 2: "Production"}
+    listed = shell.run_cell("%models").result
+    assert list(listed["name"]) == ["churn"]
+    assert mj.load_model("churn@Production").C == 2.0
+
+    assert "version must be a whole number" in shown_error(shell, "%promote churn two Staging")
+    assert "%promote" in shown_error(shell, "%promote churn 1 Shipping")
+    assert "%register" in shown_error(shell, "%register ffffffff churn")
