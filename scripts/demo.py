@@ -47,7 +47,7 @@ def main() -> int:
                                "metrics.f1"] if c in runs.columns]
         print(runs[runs.parent_run_id.isna()][columns].to_string(index=False))
         print("\nsnapshots:")
-        print(mj.snapshots()[["name", "version", "rows", "n_columns", "size"]].to_string(index=False))
+        print(mj.snapshots()[["name", "version", "n_rows", "n_columns", "size"]].to_string(index=False))
     return 0
 
 

@@ -55,7 +55,7 @@ nb.cells = [
          "record = mj.get_run(best)\n"
          "record"),
     md("The training data was snapshotted once: the three runs share one `X_train` version."),
-    code("mj.snapshots()[['name', 'version', 'rows', 'n_columns', 'fingerprint']]"),
+    code("mj.snapshots()[['name', 'version', 'n_rows', 'n_columns', 'fingerprint']]"),
     md("The model comes back from the store (skops, no pickle) and predicts as before."),
     code("reloaded = record.load_model()\n"
          "f'{record.name}: test accuracy of the reloaded model = {reloaded.score(X_test, y_test):.4f}'"),

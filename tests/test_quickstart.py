@@ -33,3 +33,18 @@ def test_quickstart_notebook_tracks_three_runs(tmp_path, monkeypatch):
     outputs = "".join(str(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "test accuracy of the reloaded model" in outputs
     assert os.path.isdir(store)
+
+
+def test_make_demo_prints_what_it_tracked(tmp_path):
+    # `make demo` is one of the README's two commands: its script must keep working as the
+    # API changes (it once broke on a renamed column of mj.snapshots()).
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("MLOPS_STORE", None)
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "demo.py")], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "7 runs in the store (4 search candidates)" in proc.stdout
+    assert "X_train" in proc.stdout and "n_rows" in proc.stdout
