@@ -73,7 +73,7 @@ def _run(args: argparse.Namespace) -> None:
         print(f"models: {', '.join(record.models) or '-'}")
         for item in record.inputs:
             print(f"input {item['role']}: {item['name']} v{item['version']} "
-                  f"({item['rows']} rows, {item['fingerprint'][:12]})")
+                  f"({item['n_rows']} rows, {item['fingerprint'][:12]})")
         if record.error:
             print(record.error)
     elif args.command == "snapshots":

@@ -66,7 +66,7 @@ class LineageSnapshot:
     name: str
     version: int
     fingerprint: str
-    rows: int
+    n_rows: int
     n_columns: int
     id: str
 
@@ -122,7 +122,7 @@ class Lineage:
                          "cell(s) it depends on")
         for snap in self.snapshots:
             lines.append(f"- **Data ({snap.role})**: snapshot {snap.name} v{snap.version}, "
-                         f"{snap.rows} rows x {snap.n_columns} columns, fingerprint "
+                         f"{snap.n_rows} rows x {snap.n_columns} columns, fingerprint "
                          f"`{snap.fingerprint}`")
         env = self.environment
         if env is not None:
@@ -171,7 +171,7 @@ def lineage(store: Store, ref: str) -> Lineage:
             warnings=tuple(code_slice.get("warnings", ()))),
         snapshots=tuple(
             LineageSnapshot(role=i["role"], name=i["name"], version=i["version"],
-                            fingerprint=i["fingerprint"], rows=i["rows"],
+                            fingerprint=i["fingerprint"], n_rows=i["n_rows"],
                             n_columns=i["n_columns"], id=i["id"])
             for i in sorted(record["inputs"], key=lambda i: (i["role"], i["name"]))),
         environment=None if not env else LineageEnvironment(

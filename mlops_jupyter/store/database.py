@@ -489,7 +489,7 @@ class Store:
                 for r in conn.execute(
                     sa.select(t.run_inputs.c.role, t.snapshots.c.id, t.snapshots.c.name,
                               t.snapshots.c.version, t.snapshots.c.fingerprint,
-                              t.snapshots.c.rows, t.snapshots.c.n_columns)
+                              t.snapshots.c.rows.label("n_rows"), t.snapshots.c.n_columns)
                     .join(t.snapshots, t.run_inputs.c.snapshot_id == t.snapshots.c.id)
                     .where(t.run_inputs.c.run_id == run_id)
                 )

@@ -175,7 +175,7 @@ def _inputs(record: RunRecord) -> str:
         return f"<p>{_muted('no input snapshots')}</p>"
     out = [f"<table>{_head('role', 'snapshot', 'version', 'rows', 'fingerprint')}<tbody>"]
     for item in record.inputs:
-        rows = item.get("rows")
+        rows = item.get("n_rows")
         out.append(
             f"<tr><td {_TD}>{e(str(item.get('role')))}</td>"
             f"<td {_TD}><b>{e(str(item.get('name')))}</b></td>"

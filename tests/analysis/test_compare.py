@@ -161,13 +161,13 @@ def test_diff_runs_marks_changes_in_params_metrics_code_packages_and_data():
          "metrics": {"acc": 0.9}, "cell_source": "n = 100\ndepth = 5\nfit(n, depth)\n",
          "environment": {"python": "3.11.4", "packages": {"scikit-learn": "1.4.0", "numpy": "1.26"}},
          "inputs": [{"role": "train", "id": "s1", "name": "X", "version": 1, "fingerprint": "f1",
-                     "rows": 100, "n_columns": 4}]}
+                     "n_rows": 100, "n_columns": 4}]}
     b = {"id": "b" * 32, "name": "rf-200", "params": {"n": 200, "depth": 5, "seed": 0, "extra": True},
          "metrics": {"acc": 0.92}, "cell_source": "n = 200\ndepth = 5\nfit(n, depth)\n",
          "environment": {"python": "3.11.4", "packages": {"scikit-learn": "1.5.0", "numpy": "1.26",
                                                           "xgboost": "2.0"}},
          "inputs": [{"role": "train", "id": "s2", "name": "X", "version": 2, "fingerprint": "f2",
-                     "rows": 120, "n_columns": 5}]}
+                     "n_rows": 120, "n_columns": 5}]}
 
     class FakeDiff:
         def summary(self):
@@ -196,7 +196,7 @@ def test_diff_runs_marks_changes_in_params_metrics_code_packages_and_data():
 def test_diff_of_identical_runs_says_so():
     rec = {"id": "a" * 32, "name": "a", "params": {"x": 1}, "metrics": {}, "cell_source": "x = 1",
            "environment": {}, "inputs": [{"role": "train", "name": "X", "version": 1,
-                                          "fingerprint": "f", "rows": 3, "n_columns": 1}]}
+                                          "fingerprint": "f", "n_rows": 3, "n_columns": 1}]}
     d = diff_runs(rec, {**rec, "id": "b" * 32})
     assert d.same_code and not d.changed_params and not d.packages
     assert d.inputs[0].same_content and "same data" in d.inputs[0].details

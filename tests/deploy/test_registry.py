@@ -354,7 +354,7 @@ def test_lineage_from_version_to_git(store_spec, shell):
     frame = shell.user_ns["frame"]
     train = {s.role: s for s in found.training_snapshots}
     assert set(train) == {"train", "train_target"}
-    assert (train["train"].name, train["train"].version, train["train"].rows,
+    assert (train["train"].name, train["train"].version, train["train"].n_rows,
             train["train"].n_columns) == ("frame", 1, len(frame), 2)
     assert train["train"].fingerprint == mj.snapshots().set_index("name").fingerprint["frame"]
     assert found.environment.python and found.environment.packages["scikit-learn"]

@@ -217,5 +217,5 @@ def _input_changes(a: Sequence[Mapping], b: Sequence[Mapping], snapshot_diff: An
 
 
 def _rows(item: Mapping[str, Any]) -> str:
-    rows = item.get("rows")
+    rows = item.get("n_rows")
     return f"{rows:,}" if isinstance(rows, int) else "?"
