@@ -312,8 +312,8 @@ class TrackingMagics(Magics):
               help="a number for every column's deciding test, or per column/method: "
                    "ks=0.01,age=0.2")
     @argument("--correction", default=None, help="bonferroni or bh (Benjamini-Hochberg)")
-    @argument("--sample", default=None, metavar="N[,SEED]",
-              help="compare at most N rows per frame (sampled with SEED, default 0)")
+    @argument("--max-rows", "--sample", dest="sample", default=None, metavar="N[,SEED]",
+              help="compare at most N rows per frame (sampled with SEED, default 0); as mj.drift(max_rows=)")
     @argument("--alert", default=None,
               help="when a column drifts: 'log', an http(s) webhook URL, or a variable holding "
                    "a callable")
@@ -347,7 +347,7 @@ class TrackingMagics(Magics):
                 columns=_split_list(args.columns) or None,
                 categorical=_split_list(args.categorical) or None, method=method,
                 threshold=threshold, correction=_shell_unquoted(args.correction),
-                sample=sample, alert=self._alert(args.alert),
+                max_rows=sample, alert=self._alert(args.alert),
             )
 
     @magic_arguments()
