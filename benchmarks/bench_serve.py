@@ -27,9 +27,10 @@ one keep-alive connection per thread. Measured:
 - throughput: 4 client threads, each its own keep-alive connection, for ``--seconds``;
 - cold start: process start to the first 200 from the ready route (ours /v2/health/ready,
   MLflow /ping, bare /), polled every 10 ms, median of ``--starts`` starts;
-- installed size: ours = the package folder + the installed files (RECORD) of the
-  distributions the runtime needs (RUNTIME_REQUIREMENTS and their dependencies, resolved with
-  importlib.metadata in this venv); MLflow = the size of .venv-mlflow's site-packages;
+- installed size: ours = the package folder + the site-packages of a throwaway venv
+  (``_work/serve/venv-ours``, uv) holding only RUNTIME_REQUIREMENTS pinned to this venv's
+  versions (without uv: the installed files of those distributions and their dependencies,
+  from importlib.metadata); MLflow = the size of .venv-mlflow's site-packages;
 - the model's own one-row predict time in-process, no HTTP: ``json.loads`` of the body +
   ``pd.DataFrame(records)`` + ``pipeline.predict`` (what the floor uses), and our runtime's
   parse + predict (``payloads.batch_from_json`` + ``Predictor.predict``, probabilities too).
@@ -153,6 +154,25 @@ def distribution_closure(requirements: list[str]) -> list[str]:
             if req.marker is None or req.marker.evaluate({"extra": ""}):
                 todo.append(str(req))
     return sorted(seen.values(), key=str.lower)
+
+
+def venv_size(pins: list[str]) -> int | None:
+    """Site-packages bytes of a throwaway venv holding only ``pins`` (uv); None without uv."""
+    uv = shutil.which("uv")
+    if uv is None:
+        return None
+    venv = SERVE_WORK / "venv-ours"
+    shutil.rmtree(venv, ignore_errors=True)
+    try:
+        subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], check=True,
+                       timeout=120)
+        subprocess.run([uv, "pip", "install", "-q", "-p", str(venv / "bin" / "python"), *pins],
+                       check=True, timeout=600)
+    except (subprocess.SubprocessError, OSError) as exc:
+        print(f"[serve] throwaway venv failed ({exc}); sizes from importlib.metadata",
+              file=sys.stderr)
+        return None
+    return dir_size(next((venv / "lib").glob("python*/site-packages")))
 
 
 def distribution_size(pin: str) -> int:
@@ -453,6 +473,12 @@ def report(results: dict) -> list[dict]:
               f"| {target} | {verdict} |")
         out.append({"measure": name, "ours": o, "mlflow": m, "bare": b, "ratio": r,
                     "target": target, "verdict": verdict})
+    sizes = results["sizes"]
+    how = ("a throwaway uv venv" if sizes.get("venv_site_packages") is not None
+           else "importlib.metadata")
+    print(f"\nours installed: package folder {sizes['package_folder'] / 1e3:.0f} kB + "
+          f"site-packages {(sizes['ours'] - sizes['package_folder']) / 1e6:.0f} MB ({how}) "
+          f"for {', '.join(sizes['requirements'])}")
     checks = {k: v.get("predictions_match") for k, v in s.items() if "predictions_match" in v}
     print(f"\npredictions over HTTP equal in-process: {checks}; runtime path: "
           f"{inproc['runtime_path']}; load (1/5/15 min) before {results['load_before']} "
@@ -482,6 +508,7 @@ def main() -> None:
 
     sys.path.insert(0, str(ROOT))
     import sklearn
+
     from tests.serving_helpers import build_package
 
     X_train, X_test, y_train, _ = make_data()
@@ -520,8 +547,13 @@ def main() -> None:
     pins = distribution_closure(RUNTIME_REQUIREMENTS)
     results["sizes"] = {"package_folder": dir_size(package),
                         "runtime_distributions": {p: distribution_size(p) for p in pins}}
-    results["sizes"]["ours"] = (results["sizes"]["package_folder"]
-                                + sum(results["sizes"]["runtime_distributions"].values()))
+    # requirements.txt as the exporter will write it: the runtime's needs, pinned to this venv
+    top = {p.split("==")[0].lower(): p for p in pins}
+    results["sizes"]["requirements"] = [top[n] for n in RUNTIME_REQUIREMENTS]
+    site = venv_size(results["sizes"]["requirements"])
+    results["sizes"]["venv_site_packages"] = site
+    results["sizes"]["ours"] = results["sizes"]["package_folder"] + (
+        site if site is not None else sum(results["sizes"]["runtime_distributions"].values()))
     if mlflow_python is not None:
         site = next((mlflow_python.parent.parent / "lib").glob("python*/site-packages"))
         results["sizes"]["mlflow"] = dir_size(site)
