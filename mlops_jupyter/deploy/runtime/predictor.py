@@ -15,8 +15,10 @@ column at fault (missing, unexpected, wrong type, unseen category when the colum
 them), so one answer tells the caller everything to fix.
 
 Predicting. When every input is numeric, the model is fed a float64 matrix instead of a
-DataFrame, but only if a probe at start-up shows the matrix gives exactly the same
-predictions and probabilities (pandas conversion is the biggest cost of a one-row predict).
+DataFrame, but only if a probe at start-up shows the matrix gives the same predictions and
+probabilities equal within ``PROBABILITY_TOLERANCE`` (pandas conversion is the biggest cost of
+a one-row predict; a matrix laid out differently in memory can change the BLAS summation order
+in the last bits, as a DataFrame built another way does too).
 ``sklearn.config_context(assume_finite=True)`` skips scikit-learn's finiteness scan when the
 batch has no missing or non-finite value, the only case where the scan cannot fail. A
 Pipeline's transformers run once per request even when both predictions and probabilities
@@ -42,6 +44,8 @@ from manifest import (
 
 NUMERIC_PATH_KINDS = frozenset({"numeric", "boolean"})
 MAX_EXAMPLES_IN_MESSAGE = 5
+# Probabilities of the matrix path may differ from the DataFrame path's in the last bits only.
+PROBABILITY_TOLERANCE = 1e-12
 # scikit-learn warns on every call when a model fitted on a DataFrame gets a matrix. The
 # matrix path is only taken after the probe proved it predicts the same, so this one warning
 # says nothing; it is ignored by its exact text, nothing else.
@@ -265,8 +269,8 @@ class Predictor:
         if by_frame.probabilities is not None or by_matrix.probabilities is not None:
             same = same and (by_frame.probabilities is not None
                              and by_matrix.probabilities is not None
-                             and np.array_equal(by_frame.probabilities,
-                                                by_matrix.probabilities))
+                             and np.allclose(by_frame.probabilities, by_matrix.probabilities,
+                                             rtol=0.0, atol=PROBABILITY_TOLERANCE))
         if same:
             warnings.filterwarnings("ignore", message=_FEATURE_NAMES_WARNING,
                                     category=UserWarning)
