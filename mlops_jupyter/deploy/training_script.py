@@ -177,25 +177,24 @@ def clean_cell(source: str) -> tuple[str, bool]:
     replace: dict[int, tuple[int, list[str]]] = {}  # first line -> (last line, new lines)
     uses_stand_in = False
 
+    alone = _alone_on_their_lines(tree)
+
     def sole_statement_on_its_lines(node: ast.stmt) -> bool:
-        return not any(
-            other is not node and isinstance(other, ast.stmt)
-            and other.lineno <= node.end_lineno and other.end_lineno >= node.lineno  # type: ignore[operator]
-            and not _contains(other, node) and not _contains(node, other)
-            for other in ast.walk(tree))
+        return id(node) in alone
 
     top = tree.body
+    top_ids = {id(n) for n in top}
     for node in ast.walk(tree):
         if not isinstance(node, ast.stmt) or not sole_statement_on_its_lines(node):
             continue
         indent = re.match(r"\s*", lines[node.lineno - 1]).group(0)  # type: ignore[union-attr]
         original = lines[node.lineno - 1: node.end_lineno]
-        filler = [f"{indent}pass"] if node not in top else []
+        filler = [f"{indent}pass"] if id(node) not in top_ids else []
         value = getattr(node, "value", None)
         magic = _magic_text(value) if isinstance(value, ast.Call) else None
         if magic is not None and isinstance(node, ast.Expr):
             body = _cell_magic_body(value)  # type: ignore[arg-type]
-            if body is not None and node in top:
+            if body is not None and id(node) in top_ids:
                 cleaned, stand_in = clean_cell(body)
                 uses_stand_in |= stand_in
                 new = [f"# IPython cell magic removed: {magic}", *cleaned.splitlines()]
@@ -213,7 +212,7 @@ def clean_cell(source: str) -> tuple[str, bool]:
             replace[node.lineno] = (node.end_lineno, [  # type: ignore[assignment]
                 f"{indent}# {ln.strip()}  (tracking calls do nothing in train.py)"
                 for ln in original] + [f"{indent}{name} = {_UNTRACKED}" for name in bound])
-        elif (isinstance(node, ast.Expr) and node in top and isinstance(value, ast.Call)
+        elif (isinstance(node, ast.Expr) and id(node) in top_ids and isinstance(value, ast.Call)
               and isinstance(value.func, ast.Name) and value.func.id == "display"):
             replace[node.lineno] = (node.end_lineno, [  # type: ignore[assignment]
                 "# display only, removed:", *_comment(original)])
@@ -235,8 +234,29 @@ def clean_cell(source: str) -> tuple[str, bool]:
     return "\n".join(out).strip("\n"), uses_stand_in
 
 
-def _contains(outer: ast.AST, inner: ast.AST) -> bool:
-    return any(sub is inner for sub in ast.walk(outer))
+def _alone_on_their_lines(tree: ast.Module) -> set[int]:
+    """Ids of the statements that share no line with a sibling (``a = 1; b``) or with the
+    header of their parent (``if x: y``): only those are replaced line by line."""
+    alone: set[int] = set()
+    parents: list[tuple[ast.AST | None, list[ast.stmt]]] = [(None, tree.body)]
+    while parents:
+        parent, body = parents.pop()
+        for i, node in enumerate(body):
+            before = body[i - 1].end_lineno if i else None
+            after = body[i + 1].lineno if i + 1 < len(body) else None
+            if ((before is None or before < node.lineno)
+                    and (after is None or node.end_lineno is None or after > node.end_lineno)
+                    and (parent is None or getattr(parent, "lineno", None) != node.lineno)):
+                alone.add(id(node))
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(node, name, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    parents.append((node, inner))
+            for handler in getattr(node, "handlers", ()) or ():
+                parents.append((handler, handler.body))
+            for case in getattr(node, "cases", ()) or ():
+                parents.append((case, case.body))
+    return alone
 
 
 def _cell_magic_body(call: ast.Call) -> str | None:
@@ -367,7 +387,10 @@ def training_script(record: RunRecord, *, snapshot_files: dict[str, str]) -> str
     warnings = list(code_slice.get("warnings", ()))
     if warnings:
         out.append("# Reproducibility warnings recorded with the run's code slice:")
-        out += [f"#   - {w}" for w in warnings]
+        for warning in warnings:
+            name = warning[1:].partition("`")[0] if warning.startswith("`") else None
+            loaded = f" (train.py loads `{name}` from its snapshot)" if name in loads else ""
+            out.append(f"#   - {warning}{loaded}")
         out.append("")
     if uses_stand_in:
         out.append(_UNTRACKED_CLASS)

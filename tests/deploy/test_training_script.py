@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -136,6 +137,14 @@ def test_the_slices_reproducibility_warnings_are_carried(shell):
     text = training_script(record, snapshot_files={})
     assert "# Reproducibility warnings recorded with the run's code slice:" in text
     assert "#   - `injected` was never defined by a cell" in text
+    assert "injected = " not in text
+
+    # Shipped as a snapshot, the name is loaded from its file: the warning says so.
+    shipped = replace(record, inputs=[{"name": "injected", "version": 1, "role": "train",
+                                       "fingerprint": "0" * 32, "n_rows": 1, "id": "x"}])
+    text = training_script(shipped, snapshot_files={"injected": "data/injected-v1.parquet"})
+    assert "(train.py loads `injected` from its snapshot)" in text
+    assert "injected = _load_snapshot('data/injected-v1.parquet')" in text
 
 
 def test_a_run_without_code_is_a_clear_error_naming_it(tmp_path):
@@ -165,9 +174,13 @@ def test_a_run_without_code_is_a_clear_error_naming_it(tmp_path):
     ("%%bash\necho hi", "# IPython cell magic removed with its cell (%%bash):\n# echo hi"),
     ("get_ipython().run_cell_magic('time', '', 'y = 2\\n')",
      "# IPython cell magic removed: %%time\ny = 2"),
+    ("if x: get_ipython().system('ls')\nx = 1", "if x: get_ipython().system('ls')\nx = 1"),
+    ("try:\n    !rm f\nexcept OSError:\n    pass",
+     "try:\n    # IPython magic removed: !rm f\n    pass\nexcept OSError:\n    pass"),
     ("model.fit(X, y)", "model.fit(X, y)"),  # a trailing call that may do something stays
     ("df.head(3)", "# display only, removed:\n# df.head(3)"),
     ("x = 1; x", "x = 1; x"),  # shared line: left alone rather than cut
+    ("x = 1; get_ipython().system('ls')\ny = 2", "x = 1; get_ipython().system('ls')\ny = 2"),
 ])
 def test_clean_cell(source, expected):
     assert clean_cell(source)[0] == expected
