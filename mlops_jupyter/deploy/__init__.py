@@ -3,6 +3,7 @@
 - ``registry``: registered models, their versions, stages, aliases, audit trail, lineage,
   and the model references (``"churn/3"``, ``"churn@Production"``) the rest resolve.
 - ``lineage``: where a version comes from (run, code, training data, environment, git).
+- ``training_script``: ``train.py`` from a run's code slice, loading its stored training data.
 - ``layout``: the exporter's side of the package format (which runtime files to copy,
   the input schema and reference profile written into the manifest).
 - ``runtime/``: the serving code copied into an exported package. The project never
