@@ -10,6 +10,8 @@
 - ``reference.json``: the training snapshot's reference profile, for live drift;
 - ``requirements.txt``: only what loading and predicting need, pinned to the versions of
   the training run's environment;
+- ``Dockerfile``, ``kserve.yaml``, ``model-settings.json`` + ``mlserver_runtime.py`` and
+  ``MODEL_CARD.md`` (``deploy/package_docs.py``);
 - ``mlops-model.json``: the manifest, with the SHA-256 of every other file and the result
   of the parity check;
 - then ``<folder>.tar.gz`` next to the folder, the files at the archive's root (SageMaker
@@ -37,7 +39,6 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -421,20 +422,27 @@ def _prepare_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-StepHook = Callable[[str, Path, dict[str, Any]], None]
+def write_deployment_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """Dockerfile, kserve.yaml, model-settings.json and mlserver_runtime.py."""
+    from . import package_docs as docs
+
+    (folder / docs.DOCKERFILE_NAME).write_text(docs.dockerfile(manifest), encoding="utf-8")
+    (folder / docs.KSERVE_NAME).write_text(docs.kserve_yaml(manifest), encoding="utf-8")
+    (folder / docs.MLSERVER_SETTINGS_NAME).write_text(docs.mlserver_settings(manifest),
+                                                      encoding="utf-8")
+    (folder / docs.MLSERVER_RUNTIME_NAME).write_text(docs.MLSERVER_RUNTIME, encoding="utf-8")
 
 
 def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
            trusted: list[str] | None = None, parity_rows: int = PARITY_ROWS,
-           progress: bool = True, extra_files: StepHook | None = None) -> Path:
+           progress: bool = True) -> Path:
     """Write the package of the model ``ref`` names into ``out_dir`` (default
     ``./exports/<name>-v<version>``, or ``./exports/run-<id8>`` for a run id) and
     ``<out_dir>.tar.gz``; check parity over HTTP; the folder's path.
 
     ``trusted``: type names to trust beyond the policy (as ``mj.load_model`` takes them);
-    they are listed in the manifest. ``extra_files(step, folder, manifest)`` is called once
-    the manifest is complete (``"manifest"``) and after the parity check (``"parity"``), to
-    write the files built from them (model card, deployment examples).
+    they are listed in the manifest. The deployment files (Dockerfile, KServe, MLServer) are
+    written with the manifest, ``MODEL_CARD.md`` after the parity check it reports.
     """
     import numpy as np
     import skops.io as sio
@@ -464,9 +472,8 @@ def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
         copy_runtime_files = layout.copy_runtime(folder)
         (folder / layout.MODEL_NAME).write_bytes(data)
         write_json(folder / layout.REFERENCE_NAME, layout.reference_profile(frame, predictions))
-        (folder / REQUIREMENTS_NAME).write_text(
-            "\n".join(requirements(source.record.get("environment"), model_modules(data)))
-            + "\n", encoding="utf-8")
+        pins = requirements(source.record.get("environment"), model_modules(data))
+        (folder / REQUIREMENTS_NAME).write_text("\n".join(pins) + "\n", encoding="utf-8")
         bar.update()
 
         bar.set_postfix_str("manifest")
@@ -501,10 +508,9 @@ def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
             "environment": {k: v for k, v in (record.get("environment") or {}).items()
                             if k in ("python", "implementation", "platform")},
         }
+        write_deployment_files(folder, manifest)
         manifest["files"] = file_hashes(folder)
         write_json(folder / layout.MANIFEST_NAME, manifest)
-        if extra_files is not None:
-            extra_files("manifest", folder, manifest)
         bar.update()
 
         bar.set_postfix_str("parity check")
@@ -525,8 +531,10 @@ def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
                 f"kept in {folder} to debug", path=folder, rows=parity["differing_rows"])
 
         bar.set_postfix_str("archive")
-        if extra_files is not None:
-            extra_files("parity", folder, manifest)
+        from .package_docs import MODEL_CARD_NAME, model_card
+
+        (folder / MODEL_CARD_NAME).write_text(
+            model_card(store, manifest, record, ref, pins), encoding="utf-8")
         manifest["files"] = file_hashes(folder)
         write_json(folder / layout.MANIFEST_NAME, manifest)
         write_archive(folder)

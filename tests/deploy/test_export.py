@@ -23,7 +23,8 @@ from mlops_jupyter.deploy import export as export_module
 from mlops_jupyter.deploy.layout import RUNTIME_FILES
 
 PACKAGE_FILES = {*RUNTIME_FILES, "drift_statistics.py", "mlops-model.json", "model.skops",
-                 "reference.json", "requirements.txt"}
+                 "reference.json", "requirements.txt", "MODEL_CARD.md", "Dockerfile",
+                 "kserve.yaml", "model-settings.json", "mlserver_runtime.py"}
 
 
 def tracked_run(frame, target, model, name="iris", snapshot=True):
@@ -187,3 +188,53 @@ def test_records_keep_floats_exact():
     frame = pd.DataFrame({"a": [0.1 + 0.2, np.nan], "b": ["x", None]})
     assert export_module.records(frame) == [{"a": 0.30000000000000004, "b": "x"},
                                             {"a": None, "b": None}]
+
+
+def test_model_card_and_deployment_files_describe_the_version(tmp_path):
+    import yaml
+
+    X, y = iris_frame()
+    run = tracked_run(X, y, numeric_pipeline())
+    mj.explain(mj.load_model(run.id), X, max_rows=30, run_id=run.id)
+    mj.register(run.id, "iris", description="Iris species from flower sizes; a demo")
+    mj.promote("iris", 1, "Staging")
+    folder = mj.export("iris/1")
+
+    card = (folder / "MODEL_CARD.md").read_text()
+    for heading in ("Intended use", "Training data", "Parameters", "Metrics", "Top features",
+                    "Drift baseline", "Environment", "Lineage", "Audit trail", "Parity check"):
+        assert f"## {heading}\n" in card, heading
+    assert "Iris species from flower sizes; a demo" in card
+    fingerprint = manifest_of(folder)["training_data"]["fingerprint"]
+    assert card.count(f"`{fingerprint}`") == 2  # training data and lineage
+    assert "| petal length (cm) | float64 | numeric | 0 | mean 3.758" in card
+    assert "| accuracy | 0.97 |" in card and "| C | 1 |" in card
+    top = mj.get_run(run.id).tags["explain.top_features"].split(", ")[0]
+    assert f"| {top} | " in card
+    assert "| promote | 1 | {\"stage\": \"None\"} | {\"stage\": \"Staging\"} |" in card
+    assert "- **Model version**: iris/1 (Staging)" in card
+    assert "first 20 training rows with exactly the model's predictions" in card
+    assert "**equal**" in card
+
+    docker = (folder / "Dockerfile").read_text()
+    assert "FROM python:${PYTHON_VERSION}-slim" in docker and "\nUSER model\n" in docker
+    assert "HEALTHCHECK" in docker and "/v2/health/ready" in docker
+    assert 'ENTRYPOINT ["python", "serve.py"]\nCMD ["serve"]' in docker
+    service = yaml.safe_load((folder / "kserve.yaml").read_text())
+    assert service["kind"] == "InferenceService" and service["metadata"]["name"] == "iris"
+    container = service["spec"]["predictor"]["containers"][0]
+    assert container["args"] == ["serve"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    settings = json.loads((folder / "model-settings.json").read_text())
+    assert settings["implementation"] == "mlserver_runtime.PackageModel"
+    assert [i["name"] for i in settings["inputs"]] == list(X.columns)
+    ast.parse((folder / "mlserver_runtime.py").read_text())
+
+
+def test_model_card_of_a_run_id_says_it_is_not_registered(tmp_path):
+    X, y = iris_frame()
+    folder = mj.export(tracked_run(X, y, numeric_pipeline()).id)
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert "Not described: register the model" in card
+    assert "Not registered: exported from a run id" in card
+    assert "No stored explanation" in card
