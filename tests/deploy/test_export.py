@@ -238,3 +238,79 @@ def test_model_card_of_a_run_id_says_it_is_not_registered(tmp_path):
     assert "Not described: register the model" in card
     assert "Not registered: exported from a run id" in card
     assert "No stored explanation" in card
+
+
+def test_cli_export_and_serve(tmp_path, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from serving_helpers import Server, free_port
+
+    from mlops_jupyter.cli import main
+
+    X, y = iris_frame()
+    run = tracked_run(X, y, numeric_pipeline())
+    assert main(["export", run.id[:8], "--out", "pkg"]) == 0
+    out = capsys.readouterr().out
+    folder = (tmp_path / "pkg").resolve()
+    assert f"to {folder}" in out and f"mlops-jupyter serve {folder}" in out
+    assert (tmp_path / "pkg.tar.gz").is_file()
+    assert main(["export", "nosuch/1"]) == 2
+    assert "error: cannot export 'nosuch/1'" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path)]) == 2
+    assert "is not an exported model package" in capsys.readouterr().err
+
+    port = free_port()
+    repo = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": repo}
+    cli = subprocess.Popen([sys.executable, "-m", "mlops_jupyter.cli", "serve", str(folder),
+                            "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    server = Server(cli, port, tmp_path / "unused.log", time.perf_counter())
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert cli.poll() is None, "mlops-jupyter serve exited"
+            try:
+                if server.get("/v2/health/ready", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "not ready in 60 s"
+            time.sleep(0.05)
+        reply = server.post("/predict", json.loads(X.head(5).to_json(orient="records")))
+        assert reply.json()["predictions"] == list(mj.load_model(run.id).predict(X.head(5)))
+        cli.send_signal(signal.SIGINT)
+        assert cli.wait(timeout=30) == 130
+        time.sleep(0.5)
+        with pytest.raises(OSError):
+            server.get("/v2/health/ready", timeout=2)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+
+
+def test_export_magic(tmp_path):
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    X, y = iris_frame()
+    run = tracked_run(X, y, numeric_pipeline())
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext mlops_jupyter")
+    with capture_output() as io:
+        result = shell.run_cell(f'folder = %export {run.id[:8]} --out "my pkg"')
+    assert result.error_in_exec is None, result.error_in_exec
+    folder = shell.user_ns["folder"]
+    assert folder == (tmp_path / "my pkg").resolve() and (folder / "serve.py").is_file()
+    assert f"serve it: python {folder / 'serve.py'}" in io.stdout
+    with capture_output():
+        result = shell.run_cell("%export nosuch@Production")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert str(result.error_in_exec).startswith("%export: cannot export 'nosuch@Production'")
