@@ -107,6 +107,7 @@ def resolve_source(store: Store, ref: Any) -> ExportSource:
         raise InvalidValueError(f"export needs a model reference: a run id, 'name/version', "
                                 f"'name@stage' or 'name@alias'; got {ref!r:.80}")
     version = None
+    model: str | None
     try:
         if parse_model_ref(ref) is not None:
             version = get_model_version(store, ref)
