@@ -13,6 +13,7 @@ from . import api as _api
 from ._version import __version__
 from .api import LAZY_TYPES as _LAZY_TYPES
 from .api import (
+    ExportError,
     FilterSyntaxError,
     IntegrityError,
     InvalidNameError,
@@ -34,6 +35,7 @@ from .api import (
     drift,
     end_run,
     explain,
+    export,
     get_run,
     get_store,
     lineage,
@@ -87,13 +89,15 @@ __all__ = [
     # the model registry
     "register", "promote", "set_alias", "delete_alias", "models", "model_versions", "audit_log",
     "lineage",
+    # the deployable package
+    "export",
     # result types (all but Run load on first access)
     "Run", "DriftReport", "Explanation", "Comparison", "RunDiff", "SnapshotDiff", "RunRecord",
     "Snapshot", "RunsFrame", "Artifact", "ModelVersion", "Lineage",
     # errors (mlops_jupyter.errors)
     "MlopsError", "StoreError", "StoreVersionError", "IntegrityError", "InvalidNameError",
     "InvalidValueError", "FilterSyntaxError", "NotFoundError", "NoActiveRunError", "SnapshotError",
-    "UntrustedTypesError",
+    "UntrustedTypesError", "ExportError",
 ]
 
 

@@ -1,4 +1,5 @@
-"""``mlops-jupyter``: the store from a terminal (runs, one run, snapshots, models)."""
+"""``mlops-jupyter``: the store from a terminal (runs, one run, snapshots, models), and
+exporting and serving model packages."""
 
 from __future__ import annotations
 
@@ -20,7 +21,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("snapshots", help="list snapshots")
     models = sub.add_parser("models", help="list registered models, or one model's versions")
     models.add_argument("name", nargs="?", help="a registered model: list its versions")
+    export = sub.add_parser("export", help="write a deployable package of a model")
+    export.add_argument("ref", help="a run id, NAME/VERSION, NAME@STAGE or NAME@ALIAS")
+    export.add_argument("--out", help="the package folder (default ./exports/<name>-v<version>)")
+    serve = sub.add_parser("serve", help="serve an exported package over HTTP (its serve.py)")
+    serve.add_argument("package", help="the package folder mlops-jupyter export wrote")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
     try:
         _run(args)
     except KeyboardInterrupt:
@@ -81,6 +92,43 @@ def _run(args: argparse.Namespace) -> None:
         print(frame.drop(columns=["id"]).to_string(index=False) if len(frame) else "no snapshots")
     elif args.command == "models":
         _print_models(mj, args.name)
+    elif args.command == "export":
+        folder = mj.export(args.ref, args.out)
+        print(f"exported {args.ref} to {folder} (and {folder.name}.tar.gz next to it)")
+        print(f"serve it: mlops-jupyter serve {folder}")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the package's own serve.py (as a container would) until it stops; its exit code.
+    Nothing of this project is imported into the server."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from .deploy.layout import MANIFEST_NAME
+
+    folder = Path(args.package).resolve()
+    missing = [n for n in ("serve.py", MANIFEST_NAME) if not (folder / n).is_file()]
+    if missing:
+        print(f"error: {folder} is not an exported model package (no {' or '.join(missing)}); "
+              "write one with mlops-jupyter export REF", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    command = [sys.executable, str(folder / "serve.py"), "--package", str(folder),
+               "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)]
+    env = {k: v for k, v in os.environ.items() if k != "MLOPS_PACKAGE_DIR"}
+    process = subprocess.Popen(command, cwd=folder, env=env)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        return 130
 
 
 def _aliases(value) -> str:

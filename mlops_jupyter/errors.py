@@ -10,7 +10,8 @@
     ├── NotFoundError               a run, snapshot, artifact or model does not exist
     ├── NoActiveRunError            module-level logging outside a run
     ├── SnapshotError               a frame cannot be stored so that it loads back exactly
-    └── UntrustedTypesError         a model file needs types outside the trust list
+    ├── UntrustedTypesError         a model file needs types outside the trust list
+    └── ExportError                 an export could not be completed (the parity check...)
 """
 
 from __future__ import annotations
@@ -63,3 +64,14 @@ class UntrustedTypesError(MlopsError):
     def __init__(self, message: str, types: list[str]):
         super().__init__(message)
         self.types = list(types)
+
+
+class ExportError(MlopsError):
+    """An export could not be completed: the exported server did not start or answered
+    differently from the model (``rows``: the rows that differ); ``path`` is the package
+    folder, kept to debug."""
+
+    def __init__(self, message: str, path: object = None, rows: list[int] | None = None):
+        super().__init__(message)
+        self.path = path
+        self.rows = list(rows or ())

@@ -1,7 +1,7 @@
 """IPython magics: parse arguments, call the API, display a view.
 
 ``%load_ext mlops_jupyter`` registers ``%%track``, ``%runs``, ``%compare``, ``%drift``,
-``%explain`` and the registry's ``%register``, ``%promote`` and ``%models``.
+``%explain``, the registry's ``%register``, ``%promote`` and ``%models``, and ``%export``.
 
 What the user typed wrong is one line, never a traceback into this package: a bad option or
 value, a name that is neither a variable nor in the store, and the errors the API raises on
@@ -279,6 +279,20 @@ class TrackingMagics(Magics):
             if args.name:
                 return api.model_versions(_shell_unquoted(args.name) or "")
             return api.models()
+
+    @magic_arguments()
+    @argument("ref", help="a run id, NAME/VERSION, NAME@STAGE or NAME@ALIAS")
+    @argument("--out", default=None, help="the package folder (default ./exports/NAME-vVERSION)")
+    @line_magic
+    def export(self, line: str):
+        """Write a deployable package of a model (folder + .tar.gz); returns its Path."""
+        from . import api
+
+        args = parse_argstring(self.export, line)
+        with _one_line_errors("%export"):
+            folder = api.export(_shell_unquoted(args.ref) or "", _shell_unquoted(args.out))
+        print(f"exported to {folder}; serve it: python {folder / 'serve.py'} --port 8000")
+        return folder
 
     @magic_arguments()
     @argument("run_ids", nargs="*", help="runs to compare (unique id prefixes)")

@@ -12,6 +12,7 @@ Each area is a private module; this ``__init__`` is the whole public surface:
 - ``_compare``: ``compare``
 - ``_registry``: ``register``, ``promote``, ``set_alias``, ``delete_alias``, ``models``,
   ``model_versions``, ``audit_log``, ``lineage`` (``ModelVersion``, ``Lineage``)
+- ``_deploy``: ``export`` (the deployable package)
 
 It also exports every type a user may need to name (``isinstance``, annotations): the
 result types and the exceptions of :mod:`mlops_jupyter.errors`.
@@ -27,6 +28,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
+    ExportError,
     FilterSyntaxError,
     IntegrityError,
     InvalidNameError,
@@ -42,6 +44,7 @@ from ..errors import (
 from ..tracking.run import Run
 from ._analysis import drift, explain
 from ._compare import compare
+from ._deploy import export
 from ._registry import (
     audit_log,
     delete_alias,
@@ -107,13 +110,15 @@ __all__ = [
     # the model registry
     "register", "promote", "set_alias", "delete_alias", "models", "model_versions", "audit_log",
     "lineage",
+    # the deployable package
+    "export",
     # result types (all but Run load on first access)
     "Run", "DriftReport", "Explanation", "Comparison", "RunDiff", "SnapshotDiff", "RunRecord",
     "Snapshot", "RunsFrame", "Artifact", "ModelVersion", "Lineage",
     # errors (mlops_jupyter.errors)
     "MlopsError", "StoreError", "StoreVersionError", "IntegrityError", "InvalidNameError",
     "InvalidValueError", "FilterSyntaxError", "NotFoundError", "NoActiveRunError", "SnapshotError",
-    "UntrustedTypesError",
+    "UntrustedTypesError", "ExportError",
 ]
 
 

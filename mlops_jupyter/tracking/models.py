@@ -99,7 +99,7 @@ def log_model(run: Run, estimator: Any, name: str, X_example: Any = None) -> Art
                     size=blob.size, meta=meta, _store=run.store)
 
 
-def _nodes_by_name(data: bytes) -> dict[str, set[str]]:
+def nodes_by_name(data: bytes) -> dict[str, set[str]]:
     """``module.name`` -> the skops loaders that build it, read from the file's schema."""
     import io
     import json
@@ -140,7 +140,7 @@ def _is_safe_class(path: str) -> bool:
 
 def auto_trusted(data: bytes, needed: list[str]) -> set[str]:
     """The names among ``needed`` (skops' untrusted types) that the trust policy accepts."""
-    loaders = _nodes_by_name(data)
+    loaders = nodes_by_name(data)
     return {
         path for path in needed
         if path in loaders and loaders[path] <= SAFE_LOADERS and _is_safe_class(path)

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -328,8 +329,13 @@ def test_one_structured_log_line_per_request(iris_server):
     marker = f"/nowhere-{free_port()}"
     for _ in range(3):
         iris_server.get(marker)
-    lines = [json.loads(line) for line in iris_server.log().splitlines()
-             if line.startswith("{") and marker in line]
+    deadline = time.monotonic() + 5  # the line is written once the response is sent: wait
+    while True:
+        lines = [json.loads(line) for line in iris_server.log().splitlines()
+                 if line.startswith("{") and marker in line]
+        if len(lines) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert len(lines) == 3
     assert {(x["method"], x["status"], x["route"]) for x in lines} == {("GET", 404, "other")}
     assert all(isinstance(x["ms"], float) and x["time"].endswith("Z") for x in lines)
