@@ -123,11 +123,14 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         return process.wait()
     except KeyboardInterrupt:
+        # uvicorn stops on SIGTERM after its open requests; one that hangs must not hold the
+        # terminal: kill after 10 s.
         process.terminate()
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
         return 130
 
 

@@ -27,9 +27,11 @@ def execute(nb: nbformat.NotebookNode, store: Path, timeout: int = 300) -> nbfor
 
 
 def text_of(cell: nbformat.NotebookNode) -> str:
-    parts = []
+    # Stream text is joined as printed: under load one print can arrive as several stream
+    # messages ("1" then "2\n"), and a separator between them would split "12".
+    streams = "".join(out.get("text", "") for out in cell.get("outputs", []))
+    parts = [streams]
     for out in cell.get("outputs", []):
-        parts.append(out.get("text", ""))
         for mime in ("text/plain", "text/html"):
             parts.append(str(out.get("data", {}).get(mime, "")))
     return "\n".join(parts)

@@ -285,7 +285,7 @@ def test_cli_export_and_serve(tmp_path, capsys):
         reply = server.post("/predict", json.loads(X.head(5).to_json(orient="records")))
         assert reply.json()["predictions"] == list(mj.load_model(run.id).predict(X.head(5)))
         cli.send_signal(signal.SIGINT)
-        assert cli.wait(timeout=30) == 130
+        assert cli.wait(timeout=60) == 130  # the CLI kills a server not gone in 10 s
         time.sleep(0.5)
         with pytest.raises(OSError):
             server.get("/v2/health/ready", timeout=2)
