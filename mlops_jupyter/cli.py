@@ -120,6 +120,10 @@ def _serve(args: argparse.Namespace) -> int:
                "--host", args.host, "--port", str(args.port), "--workers", str(args.workers)]
     env = {k: v for k, v in os.environ.items() if k != "MLOPS_PACKAGE_DIR"}
     process = subprocess.Popen(command, cwd=folder, env=env)
+    import signal
+
+    # A supervisor stops us with SIGTERM: pass it on, or the server would outlive us.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: process.send_signal(signum))
     try:
         return process.wait()
     except KeyboardInterrupt:

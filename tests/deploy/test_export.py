@@ -264,35 +264,41 @@ def test_cli_export_and_serve(tmp_path, capsys):
     assert main(["serve", str(tmp_path)]) == 2
     assert "is not an exported model package" in capsys.readouterr().err
 
-    port = free_port()
     repo = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": repo}
-    cli = subprocess.Popen([sys.executable, "-m", "mlops_jupyter.cli", "serve", str(folder),
-                            "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    server = Server(cli, port, tmp_path / "unused.log", time.perf_counter())
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert cli.poll() is None, "mlops-jupyter serve exited"
-            try:
-                if server.get("/v2/health/ready", timeout=2).status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "not ready in 60 s"
-            time.sleep(0.05)
-        reply = server.post("/predict", json.loads(X.head(5).to_json(orient="records")))
-        assert reply.json()["predictions"] == list(mj.load_model(run.id).predict(X.head(5)))
-        cli.send_signal(signal.SIGINT)
-        assert cli.wait(timeout=60) == 130  # the CLI kills a server not gone in 10 s
-        time.sleep(0.5)
-        with pytest.raises(OSError):
-            server.get("/v2/health/ready", timeout=2)
-    finally:
-        if cli.poll() is None:
-            cli.kill()
-            cli.wait()
+
+    def default_sigint():  # a test run may have SIGINT ignored, which children inherit
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    for stop, code in ((signal.SIGINT, 130), (signal.SIGTERM, None)):
+        port = free_port()
+        cli = subprocess.Popen([sys.executable, "-m", "mlops_jupyter.cli", "serve", str(folder),
+                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, preexec_fn=default_sigint)
+        server = Server(cli, port, tmp_path / "unused.log", time.perf_counter())
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert cli.poll() is None, "mlops-jupyter serve exited"
+                try:
+                    if server.get("/v2/health/ready", timeout=2).status == 200:
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, "not ready in 60 s"
+                time.sleep(0.05)
+            reply = server.post("/predict", json.loads(X.head(5).to_json(orient="records")))
+            assert reply.json()["predictions"] == list(mj.load_model(run.id).predict(X.head(5)))
+            cli.send_signal(stop)  # Ctrl-C in a terminal; SIGTERM from a supervisor
+            returned = cli.wait(timeout=60)  # the CLI kills a server not gone in 10 s
+            assert code is None or returned == code, returned
+            time.sleep(0.5)
+            with pytest.raises(OSError):  # the server went with it
+                server.get("/v2/health/ready", timeout=2)
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+                cli.wait()
 
 
 def test_export_magic(tmp_path):
