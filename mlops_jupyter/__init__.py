@@ -5,6 +5,7 @@ dialects) load when first used, and so do the result types defined beside them
 (``mj.DriftReport``, ``mj.RunsFrame``...: PEP 562 ``__getattr__``).
 """
 
+# ruff: noqa: F401 - the package root re-exports api/; __all__ is api.__all__
 from __future__ import annotations
 
 import typing as _typing
@@ -77,28 +78,9 @@ if _typing.TYPE_CHECKING:  # loaded on first access by __getattr__ below
     )
 
 # Not ``from .api import *``: that would look up every name of api.__all__, importing the
-# lazily loaded result types (and pandas) at once. The same names as api.__all__
-# (tests/test_public_api.py checks it).
-__all__ = [
-    "__version__",
-    # functions
-    "set_store", "get_store", "close_stores", "start_run", "end_run", "active_run", "log_param",
-    "log_params", "log_metric", "log_metrics", "set_tag", "set_tags", "log_artifact", "log_model",
-    "runs", "get_run", "load_model", "snapshot", "load_snapshot", "snapshots", "diff_snapshots",
-    "drift", "explain", "compare",
-    # the model registry
-    "register", "promote", "set_alias", "delete_alias", "models", "model_versions", "audit_log",
-    "lineage",
-    # the deployable package
-    "export",
-    # result types (all but Run load on first access)
-    "Run", "DriftReport", "Explanation", "Comparison", "RunDiff", "SnapshotDiff", "RunRecord",
-    "Snapshot", "RunsFrame", "Artifact", "ModelVersion", "Lineage",
-    # errors (mlops_jupyter.errors)
-    "MlopsError", "StoreError", "StoreVersionError", "IntegrityError", "InvalidNameError",
-    "InvalidValueError", "FilterSyntaxError", "NotFoundError", "NoActiveRunError", "SnapshotError",
-    "UntrustedTypesError", "ExportError",
-]
+# lazily loaded result types (and pandas) at once. The names above are imported for readers
+# and type checkers; the list itself is api's, so the two cannot drift apart.
+__all__ = ["__version__", *_api.__all__]
 
 
 def __getattr__(name: str) -> _typing.Any:
