@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -116,6 +117,7 @@ class CellHistory:
         self.shell = shell
         self.entries: list[CellExecution] = []
         self.inside_tracked_cell = False
+        self._pending: dict[int, CellExecution] = {}
         parsed = list(getattr(shell.history_manager, "input_hist_parsed", []) or [])
         for count, source in enumerate(parsed):
             if count and source:
@@ -131,11 +133,24 @@ class CellHistory:
             if lines and lines[0].startswith("%%track"):
                 body = "\n".join(lines[1:])
             source = self.shell.transform_cell(body)
-            self.entries.append(
-                CellExecution(self.shell.execution_count, source, getattr(info, "cell_id", None))
-            )
+            # The count is set from the result after the cell: IPython 9 advances the shell's
+            # counter before this hook runs, IPython 8 after the cell.
+            entry = CellExecution(self.shell.execution_count, source,
+                                  getattr(info, "cell_id", None))
+            self.entries.append(entry)
+            self._pending[id(info)] = entry  # keyed by the run: cells may run nested cells
         except Exception:  # noqa: BLE001 - a history hook must never break a cell
             pass
+
+    def post_run_cell(self, result: Any) -> None:
+        entry = self._pending.pop(id(getattr(result, "info", None)), None)
+        count = getattr(result, "execution_count", None)
+        if entry is None or not isinstance(count, int):
+            return
+        for i in range(len(self.entries) - 1, -1, -1):
+            if self.entries[i] is entry:
+                self.entries[i] = replace(entry, execution_count=count)
+                break
 
 
 @magics_class
@@ -507,6 +522,7 @@ def load_ipython_extension(shell: Any) -> None:
     history = CellHistory(shell)
     _state[id(shell)] = history
     shell.events.register("pre_run_cell", history.pre_run_cell)
+    shell.events.register("post_run_cell", history.post_run_cell)
     shell.register_magics(TrackingMagics(shell, history))
     register_formatters(shell)
 
@@ -515,3 +531,4 @@ def unload_ipython_extension(shell: Any) -> None:
     history = _state.pop(id(shell), None)
     if history is not None:
         shell.events.unregister("pre_run_cell", history.pre_run_cell)
+        shell.events.unregister("post_run_cell", history.post_run_cell)

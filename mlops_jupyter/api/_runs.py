@@ -122,19 +122,24 @@ def end_run(status: str = "FINISHED") -> Run:
 
 
 def _current_cell_source() -> dict[str, Any] | None:
-    """Where ``start_run`` was called from, when that is a notebook cell."""
+    """Where ``start_run`` was called from, when that is a notebook cell being executed.
+
+    None from a script, a test or a thread even when an IPython shell exists: its history
+    then holds some earlier cell, not the code that started the run.
+    """
     import sys
 
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    history = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
-    if not history:
+    if shell is None:
         return None
-    from ..tracking.notebook import current_cell_id, notebook_path
+    from ..tracking.notebook import executing_cell, notebook_path
 
-    return {"cell_source": history[-1], "notebook_path": notebook_path(shell),
-            "cell_id": current_cell_id(shell),
-            "execution_count": getattr(shell, "execution_count", None)}
+    cell = executing_cell(shell)
+    if cell is None:
+        return None
+    return {"cell_source": cell.source, "notebook_path": notebook_path(shell),
+            "cell_id": cell.cell_id, "execution_count": cell.execution_count}
 
 
 def active_run() -> Run | None:

@@ -21,7 +21,7 @@ from . import active
 from .autolog import FitCapture, add_once, record_fit
 from .cell_analysis import cell_names, literal_assignments, looks_like_metric
 from .code_slice import CellExecution, compute_code_slice
-from .notebook import current_cell_id, notebook_path
+from .notebook import executing_cell, notebook_path
 from .run import FINISHED, Run, add_note, outcome
 from .values import as_number, normalize_params
 
@@ -133,10 +133,13 @@ class TrackedCell:
         self._python_source = python_source
         code_slice = compute_code_slice(python_source, self.history)
         self._warnings.extend(code_slice.warnings)
+        # The %%track cell is executing: its In[n] and cell id. (The shell's own counter is
+        # already the next cell's while a cell runs, in IPython 9.)
+        cell = executing_cell(self.shell)
         source = {
             "notebook_path": notebook_path(self.shell),
-            "cell_id": current_cell_id(self.shell),
-            "execution_count": getattr(self.shell, "execution_count", None),
+            "cell_id": cell.cell_id if cell is not None else None,
+            "execution_count": cell.execution_count if cell is not None else None,
             "cell_source": self.source,
             "code_slice": code_slice.to_dict(),
         }
