@@ -15,7 +15,10 @@ def export(ref: str, out_dir: str | Path | None = None, *,
     The folder holds the model (skops), ``mlops-model.json`` (manifest with input/output
     schema, params, metrics, training data fingerprint, SHA-256 of every file),
     ``requirements.txt`` (pinned, only what predicting needs), ``reference.json`` (for
-    live drift) and ``serve.py`` with the runtime it imports (nothing of mlops-jupyter).
+    live drift), ``serve.py`` with the runtime it imports (nothing of mlops-jupyter), and
+    ``train.py`` with the run's data snapshots (``data/*.parquet``): the tracked cell and
+    the earlier cells it depends on, as a script that prints the run's metrics again (for a
+    run started outside a notebook cell, it says so and loads the data only).
     Before returning, the exported server is started on loopback and its answers to the
     first training rows are compared with the model's (``parity`` in the manifest).
 

@@ -12,6 +12,9 @@
   the training run's environment;
 - ``Dockerfile``, ``kserve.yaml``, ``model-settings.json`` + ``mlserver_runtime.py`` and
   ``MODEL_CARD.md`` (``deploy/package_docs.py``);
+- ``train.py`` with the run's input snapshots as ``data/*.parquet``
+  (``deploy/training_script.py``): the training code, which prints the run's metrics again;
+  ``.dockerignore`` keeps both out of the serving image;
 - ``mlops-model.json``: the manifest, with the SHA-256 of every other file and the result
   of the parity check;
 - then ``<folder>.tar.gz`` next to the folder, the files at the archive's root (SageMaker
@@ -67,6 +70,7 @@ BASE_REQUIREMENTS = {"scikit-learn": "sklearn", "skops": "skops", "numpy": "nump
 # Model libraries a skops file may name beyond scikit-learn/NumPy/SciPy: module -> distribution
 MODEL_LIBRARIES = {"xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
 SKIPPED_FILES = ("__pycache__",)
+DOCKERIGNORE_NAME = ".dockerignore"
 
 
 @dataclass(frozen=True)
@@ -434,6 +438,39 @@ def write_deployment_files(folder: Path, manifest: dict[str, Any]) -> None:
     (folder / docs.MLSERVER_RUNTIME_NAME).write_text(docs.MLSERVER_RUNTIME, encoding="utf-8")
 
 
+def write_training_files(store: Store, source: ExportSource, folder: Path) -> dict[str, Any]:
+    """``train.py`` and the run's input snapshots as ``data/*.parquet``
+    (``deploy/training_script.py``), plus a ``.dockerignore`` keeping both out of the
+    serving image; the manifest's ``training_script`` entry.
+
+    A run without recorded code (``mj.start_run`` outside a notebook cell) still exports:
+    its ``train.py`` says so at the top and loads the data only; the entry records it
+    (``"code": null``, nothing reproduced).
+    """
+    from ..tracking.records import RunRecord
+    from .training_script import SCRIPT_NAME, script_metrics, write_training_script
+
+    record = RunRecord.from_record(source.record, store)
+    written = write_training_script(store, source.run_id, folder, without_code="load data")
+    data = [p.relative_to(folder).as_posix() for p in written[1:]]
+    # The training data has no place in a serving image (size, and who may read it).
+    (folder / DOCKERIGNORE_NAME).write_text(
+        f"# train.py and its data are for people, not for the server\n{SCRIPT_NAME}\ndata/\n",
+        encoding="utf-8")
+    if record.cell_source:
+        code: dict[str, Any] | None = {
+            "notebook": record.notebook_path, "execution_count": record.execution_count,
+            "cell_id": record.cell_id,
+            "earlier_cells": len((record.code_slice or {}).get("cells") or ())}
+    else:
+        code = None
+    return {"file": SCRIPT_NAME, "data": data, "code": code,
+            "reproduces": script_metrics(record),
+            "note": None if code is not None else (
+                "the run was not started in a notebook cell, so its code was not captured; "
+                "train.py loads the training data only")}
+
+
 def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
            trusted: list[str] | None = None, parity_rows: int = PARITY_ROWS,
            progress: bool = True) -> Path:
@@ -453,7 +490,7 @@ def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
     if not isinstance(parity_rows, int) or isinstance(parity_rows, bool) or parity_rows < 1:
         raise InvalidValueError(f"parity_rows must be an int >= 1; got {parity_rows!r:.80}")
     source = resolve_source(store, ref)
-    with _progress(6, f"export {source.describe()}", progress) as bar:
+    with _progress(7, f"export {source.describe()}", progress) as bar:
         bar.set_postfix_str("model")
         _row, data = store.artifact(source.run_id, source.model)  # verified against its hash
         model = model_from_bytes(data, source.model, source.run_id, trusted)
@@ -475,6 +512,10 @@ def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
         write_json(folder / layout.REFERENCE_NAME, layout.reference_profile(frame, predictions))
         pins = requirements(source.record.get("environment"), model_modules(data))
         (folder / REQUIREMENTS_NAME).write_text("\n".join(pins) + "\n", encoding="utf-8")
+        bar.update()
+
+        bar.set_postfix_str("training script")
+        training_script = write_training_files(store, source, folder)
         bar.update()
 
         bar.set_postfix_str("manifest")
@@ -506,6 +547,7 @@ def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
             "input_example": records(frame.head(3)),
             "reference": {"file": layout.REFERENCE_NAME, "rows": len(frame)},
             "runtime": {"files": copy_runtime_files},
+            "training_script": training_script,
             "environment": {k: v for k, v in (record.get("environment") or {}).items()
                             if k in ("python", "implementation", "platform")},
         }

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MODEL_CARD_NAME", "DOCKERFILE_NAME", "KSERVE_NAME", "MLSERVER_SETTINGS_NAME",
            "MLSERVER_RUNTIME_NAME", "model_card", "dockerfile", "kserve_yaml",
-           "mlserver_settings", "MLSERVER_RUNTIME"]
+           "mlserver_settings", "MLSERVER_RUNTIME", "training_code_section"]
 
 MODEL_CARD_NAME = "MODEL_CARD.md"
 DOCKERFILE_NAME = "Dockerfile"
@@ -137,6 +137,11 @@ def model_card(store: Store, manifest: dict[str, Any], record: dict[str, Any],
                "Serving needs (`requirements.txt`):\n\n"
                + "".join(f"- `{line.split('#')[0].strip()}`\n" for line in requirements))
 
+    training = manifest.get("training_script")
+    if training:
+        out.append("## Training code\n")
+        out.append(training_code_section(training))
+
     out.append("## Lineage\n")
     try:
         out.append(lineage(store, ref).to_markdown())
@@ -164,6 +169,31 @@ def model_card(store: Store, manifest: dict[str, Any], record: dict[str, Any],
                + f" ({' and '.join(parity.get('compared') or ['predictions'])}): "
                + ("**equal**" if parity.get("equal") else "**different**") + ".\n")
     return "\n".join(out)
+
+
+def training_code_section(training: dict[str, Any]) -> str:
+    """The card's "Training code" paragraph: what ``train.py`` is and how to run it."""
+    data = ", ".join(f"`{d}`" for d in training.get("data") or ()) or "no data files"
+    run = ("```console\n$ cd <this folder>\n$ python train.py\n```\n\n"
+           "It needs pandas and pyarrow (for the data files) and the libraries the run "
+           "imported, listed at its top; not mlops-jupyter, and no store.\n")
+    code = training.get("code")
+    if code is None:
+        return ("**The run's code was not captured**: the run was not started in a notebook "
+                "cell (`mj.start_run` from a script, a test or a thread), so "
+                f"`{training['file']}` cannot train the model again. It loads the training "
+                f"data the run recorded ({data}) for you to add the training code.\n\n" + run)
+    cell = f"In[{code['execution_count']}]" if code.get("execution_count") else "the cell"
+    notebook = f" of `{code['notebook']}`" if code.get("notebook") else ""
+    metrics = training.get("reproduces") or []
+    prints = (f"prints the run's metrics ({', '.join(f'`{m}`' for m in metrics)}) as JSON on "
+              "its last line, to compare with the table above" if metrics else
+              "prints no metrics: the run's metrics were no variables of the tracked cell")
+    return (f"`{training['file']}` is the code that trained this model: the tracked cell "
+            f"({cell}{notebook}) and the {code.get('earlier_cells', 0)} earlier cell(s) it "
+            "depends on, in execution order, IPython magics and display-only lines removed. "
+            f"It loads the training data from the run's snapshots ({data}) and {prints}:"
+            "\n\n" + run)
 
 
 def dockerfile(manifest: dict[str, Any]) -> str:

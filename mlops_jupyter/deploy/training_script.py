@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NotFoundError
+from ..errors import InvalidValueError, NotFoundError
 from ..tracking.cell_analysis import cell_names
 from ..tracking.code_slice import CellExecution, compute_code_slice
 
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from ..tracking.records import RunRecord
 
 __all__ = ["training_script", "write_training_script", "snapshot_file_name", "clean_cell",
-           "preferred_inputs"]
+           "preferred_inputs", "script_metrics", "data_only_script", "SCRIPT_NAME"]
+
+SCRIPT_NAME = "train.py"
 
 # Cell magics whose body is Python that runs as the cell (kept, the magic line removed).
 _PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "track"})
@@ -314,6 +316,66 @@ def _loadable(inputs: list[dict[str, Any]], snapshot_files: dict[str, str],
     return chosen, notes
 
 
+def _printed_metrics(record: RunRecord, tracked_names: Any) -> list[str]:
+    return [k for k in record.metrics
+            if tracked_names is not None and k in tracked_names.assigned]
+
+
+def script_metrics(record: RunRecord) -> list[str]:
+    """The run's metrics that its ``train.py`` recomputes and prints: those the tracked cell
+    assigns to a variable (none for a run without recorded code)."""
+    if not record.cell_source:
+        return []
+    return _printed_metrics(record, cell_names(clean_cell(record.cell_source)[0]))
+
+
+def data_only_script(record: RunRecord, *, snapshot_files: dict[str, str]) -> str:
+    """``train.py`` for a run whose code was not recorded (started with ``mj.start_run``
+    outside a notebook cell): it says so at the top and loads the run's input snapshots,
+    into the variable of each name, for the reader to add the training code."""
+    loads = {name: item for name, item in preferred_inputs(list(record.inputs)).items()
+             if name in snapshot_files}
+    recorded = ", ".join(f"{k}={v!r}" for k, v in sorted(record.metrics.items()))
+    doc = [
+        f"Training data of run {record.name!r} ({record.id}), experiment "
+        f"{record.experiment!r}, run {_when(record.start_time)}; written by mlops-jupyter on "
+        f"{_when(time.time())}.",
+        "",
+        "THE RUN'S CODE WAS NOT CAPTURED: the run was not started in a notebook cell "
+        "(mj.start_run from a script, a test or a thread), so this script cannot train the "
+        "model again. It loads the training data the run recorded, as the model saw it, "
+        "into the variables below: add the training code after them. Track the training "
+        "cell with %%track in a notebook to get a train.py that reproduces the run.",
+        "",
+        "    python train.py",
+        "",
+        f"The run recorded: {recorded or 'no metrics'}.",
+    ]
+    wrapped = [textwrap.fill(p, 88, break_on_hyphens=False) if not p.startswith("    ") else p
+               for p in doc]
+    out = ['"""' + _docstring_text("\n".join(wrapped)) + '\n"""', ""]
+    if loads:
+        out += ["from pathlib import Path as _Path", "",
+                "_HERE = _Path(__file__).resolve().parent", "", "", _SNAPSHOT_LOADER]
+        out.append("# Training data: the snapshots the run recorded")
+        snapshots = []
+        for name, item in loads.items():
+            comment = (f"  # snapshot {item['name']} v{item['version']}, role {item['role']}, "
+                       f"{item.get('n_rows', '?')} rows, fingerprint {item['fingerprint']}")
+            if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_"):
+                out.append(f"{name} = _load_snapshot({snapshot_files[name]!r}){comment}")
+                snapshots.append((name, name))
+            else:
+                out.append(f"snapshot_{len(snapshots)} = _load_snapshot("
+                           f"{snapshot_files[name]!r}){comment} (name {name!r})")
+                snapshots.append((name, f"snapshot_{len(snapshots)}"))
+        out += ["", "# The training code of the run goes here: it was not recorded.", "",
+                *(f"print({f'{name}:'!r}, {var}.shape)" for name, var in snapshots)]
+    else:
+        out.append("# The run recorded no input snapshots: there is no data to load.")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
 def training_script(record: RunRecord, *, snapshot_files: dict[str, str]) -> str:
     """The text of ``train.py`` for ``record`` (what ``mj.get_run`` returns).
 
@@ -355,8 +417,7 @@ def training_script(record: RunRecord, *, snapshot_files: dict[str, str]) -> str
     needed_slice = compute_code_slice(tracked_source, [*history, loader] if loads else history)
     needed = {id(c) for c in needed_slice.cells}
 
-    metric_names = [k for k in record.metrics
-                    if tracked_names is not None and k in tracked_names.assigned]
+    metric_names = _printed_metrics(record, tracked_names)
     packages = (record.environment or {}).get("packages") or {}
     recorded = ", ".join(f"{k}={v!r}" for k, v in sorted(record.metrics.items()))
     cell = f", cell [{record.execution_count}]" if record.execution_count is not None else ""
@@ -423,10 +484,18 @@ def training_script(record: RunRecord, *, snapshot_files: dict[str, str]) -> str
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def write_training_script(store: Store, run_id: str, out_dir: str | Path) -> list[Path]:
+def write_training_script(store: Store, run_id: str, out_dir: str | Path, *,
+                          without_code: str = "raise") -> list[Path]:
     """Write ``train.py`` for the run ``run_id`` into ``out_dir``, with the run's input
     snapshots as ``data/<name>-v<version>.parquet`` next to it (the stored Parquet bytes,
-    checked against their hash). Returns the paths written, ``train.py`` first."""
+    checked against their hash). Returns the paths written, ``train.py`` first.
+
+    ``without_code``: what a run with no recorded code gets: ``"raise"`` (NotFoundError
+    naming the run, nothing written) or ``"load data"`` (:func:`data_only_script`).
+    """
+    if without_code not in ("raise", "load data"):
+        raise InvalidValueError(f'without_code must be "raise" or "load data"; got '
+                                f"{without_code!r:.80}")
     from ..tracking.records import RunRecord
 
     record = RunRecord.from_record(store.run_record(store.resolve_run_id(run_id)), store)
@@ -438,9 +507,12 @@ def write_training_script(store: Store, run_id: str, out_dir: str | Path) -> lis
         if relative not in contents:
             contents[relative] = store.snapshot_bytes(store.snapshot_row(item["id"]))
         files[name] = relative
-    text = training_script(record, snapshot_files=files)  # raises before anything is written
+    if not record.cell_source and without_code == "load data":
+        text = data_only_script(record, snapshot_files=files)
+    else:
+        text = training_script(record, snapshot_files=files)  # raises before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    script = out / "train.py"
+    script = out / SCRIPT_NAME
     script.write_text(text, encoding="utf-8")
     written = [script]
     for relative, data in sorted(contents.items()):

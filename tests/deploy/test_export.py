@@ -24,7 +24,8 @@ from mlops_jupyter.deploy.layout import RUNTIME_FILES
 
 PACKAGE_FILES = {*RUNTIME_FILES, "drift_statistics.py", "mlops-model.json", "model.skops",
                  "reference.json", "requirements.txt", "MODEL_CARD.md", "Dockerfile",
-                 "kserve.yaml", "model-settings.json", "mlserver_runtime.py"}
+                 "kserve.yaml", "model-settings.json", "mlserver_runtime.py", "train.py",
+                 ".dockerignore", "data/iris_train-v1.parquet"}
 
 
 def tracked_run(frame, target, model, name="iris", snapshot=True):
@@ -37,6 +38,11 @@ def tracked_run(frame, target, model, name="iris", snapshot=True):
     return run
 
 
+def files_of(folder):
+    """Every file of the package, relative, as the manifest and the tarball name them."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
 def manifest_of(folder):
     return json.loads((folder / "mlops-model.json").read_text())
 
@@ -47,10 +53,10 @@ def test_export_a_run_writes_every_file_with_matching_hashes_and_parity(tmp_path
     folder = mj.export(run.id)
 
     assert folder == (tmp_path / "exports" / f"run-{run.id[:8]}").resolve()
-    assert {p.name for p in folder.iterdir()} >= PACKAGE_FILES
+    assert files_of(folder) >= PACKAGE_FILES
     assert not (folder / "__pycache__").exists()
     manifest = manifest_of(folder)
-    assert set(manifest["files"]) == {p.name for p in folder.iterdir()} - {"mlops-model.json"}
+    assert set(manifest["files"]) == files_of(folder) - {"mlops-model.json"}
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
     assert manifest["run_id"] == run.id and manifest["name"] == f"run-{run.id[:8]}"
@@ -71,7 +77,7 @@ def test_export_a_run_writes_every_file_with_matching_hashes_and_parity(tmp_path
     assert f"scikit-learn=={env['scikit-learn']}" in requirements
 
     with tarfile.open(folder.with_name(folder.name + ".tar.gz")) as tar:
-        assert set(tar.getnames()) == {p.name for p in folder.iterdir()}
+        assert {m.name for m in tar.getmembers() if m.isfile()} == files_of(folder)
 
 
 def test_no_file_of_the_package_imports_mlops_jupyter(tmp_path):
