@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 
@@ -48,7 +49,7 @@ def executing_cell(shell: Any) -> ExecutingCell | None:
 
 def _code_names(shell: Any, info: Any, raw: str, count: Any) -> set[str]:
     """The file names the running cell may be compiled under."""
-    compiler = getattr(shell, "compile", None)
+    compiler: Any = getattr(shell, "compile", None)
     names: set[str] = set()
     try:
         transformed = getattr(info, "transformed_cell", None)
@@ -62,7 +63,7 @@ def _code_names(shell: Any, info: Any, raw: str, count: Any) -> set[str]:
 
 
 def _on_this_stack(filenames: set[str]) -> bool:
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename in filenames:
             return True
