@@ -29,6 +29,7 @@ import pytest
 from serving_helpers import Server, free_port
 
 import mlops_jupyter as mj
+from mlops_jupyter.deploy.layout import RUNTIME_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -285,3 +286,38 @@ def server_answers(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+# --------------------------------------------------------------------------- the package's README
+
+
+def test_the_package_readme_curl_lines_work_against_its_example_model(iris_server):
+    """The README copied into every package calls an iris model "iris" version 3: the
+    conftest's ``iris_server``. Every curl line of it answers 2xx (``-f``: an HTTP error
+    fails the line)."""
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    readme = (RUNTIME_DIR / "README.md").read_text(encoding="utf-8")
+    scripts = [body for lang, body, _s, _e in blocks(readme) if lang == "bash" and "curl " in body]
+    assert sum(s.count("curl ") for s in scripts) >= 8
+    for script in scripts:
+        script = script.replace("localhost:8000", f"127.0.0.1:{iris_server.port}")
+        script = script.replace("curl -s ", "curl -sSf -o /dev/null ")
+        done = subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, f"{script}\n{done.stderr}"
+
+
+def test_the_package_readme_says_how_to_install_run_and_containerise_it():
+    readme = (RUNTIME_DIR / "README.md").read_text(encoding="utf-8")
+    commands = "\n".join(body for lang, body, _s, _e in blocks(readme) if lang == "bash")
+    for needed in ("python -m venv", "pip install -r requirements.txt", "python serve.py --host",
+                   "python serve.py serve", "docker build", "docker run"):
+        assert needed in commands, needed
+    # every option of serve.py is explained
+    source = (RUNTIME_DIR / "serve.py").read_text(encoding="utf-8")
+    options = set(re.findall(r'add_argument\("(--[\w-]+)"', source))
+    assert len(options) >= 8, options
+    assert not [o for o in options if f"`{o}" not in readme], options
+    # the examples are of another model: the reader is told where this one's inputs are
+    assert "this package's inputs" in " ".join(readme.split()).lower()
