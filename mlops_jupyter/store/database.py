@@ -722,13 +722,25 @@ class Store:
         return dict(row) if row else None
 
     def insert_snapshot(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Insert a new version of ``row['name']``; the version number is assigned here."""
+        """Insert a new version of ``row['name']``; the version number is assigned here.
+
+        A version of that name with the same fingerprint, stored by another process since
+        the caller looked, is returned instead: writers snapshotting one frame at once make
+        one version of it."""
         # SQLite's write lock serialises writers, so the next version is free when read.
         # PostgreSQL lets two writers read the same latest version; the unique key stops the
-        # second, which then retries with the version the first one committed.
+        # second, which then retries with the version the first one committed (and so finds
+        # the first one's row when both stored the same frame).
+        s = t.snapshots.c
         for attempt in range(_VERSION_ATTEMPTS):
             try:
                 with self.write() as conn:
+                    same = conn.execute(
+                        sa.select(t.snapshots)
+                        .where(s.name == row["name"], s.fingerprint == row["fingerprint"])
+                        .order_by(s.version.desc()).limit(1)).mappings().first()
+                    if same is not None:
+                        return dict(same)
                     latest = conn.execute(
                         sa.select(sa.func.max(t.snapshots.c.version))
                         .where(t.snapshots.c.name == row["name"])
