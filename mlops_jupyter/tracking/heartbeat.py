@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
+_wake = threading.Event()  # a run started: its interval may be shorter than the current wait
 
 
 def interval() -> float:
@@ -51,6 +52,7 @@ def ensure_running() -> None:
     global _thread
     with _lock:
         if _thread is not None and _thread.is_alive():
+            _wake.set()
             return
         _thread = threading.Thread(target=_beat_forever, name="mlops-heartbeat", daemon=True)
         _thread.start()
@@ -58,8 +60,8 @@ def ensure_running() -> None:
 
 def _forget_thread_in_child() -> None:
     # A forked child has no heartbeat thread (threads do not survive fork): start afresh.
-    global _thread, _lock
-    _thread, _lock = None, threading.Lock()
+    global _thread, _lock, _wake
+    _thread, _lock, _wake = None, threading.Lock(), threading.Event()
 
 
 os.register_at_fork(after_in_child=_forget_thread_in_child)
@@ -80,16 +82,27 @@ def beat_once() -> None:
             log.warning("heartbeat of %d run(s) not recorded: %s", len(run_ids), exc)
 
 
+def _pause() -> float:
+    """The shortest interval the open runs recorded: each must beat as often as its row says,
+    whatever MLOPS_HEARTBEAT_INTERVAL says now."""
+    from . import active
+
+    recorded = [o.run.heartbeat_interval for o in active.open_runs()]
+    return min(recorded, default=DEFAULT_INTERVAL)
+
+
 def _beat_forever() -> None:
     import time
 
+    last = time.monotonic()
     while True:
-        try:
-            pause = interval()
-        except InvalidValueError:
-            pause = DEFAULT_INTERVAL  # reported when a run starts; keep beating meanwhile
-        time.sleep(pause)
+        remaining = last + _pause() - time.monotonic()
+        if remaining > 0:
+            _wake.wait(remaining)  # woken early by a new run, to heed a shorter interval
+            _wake.clear()
+            continue
         beat_once()
+        last = time.monotonic()
 
 
 def crash_reason(row: dict[str, Any]) -> str | None:

@@ -82,11 +82,12 @@ class Run:
         self._warnings: list[str] = []
         self._git = GitProbe(Path.cwd()) if capture_git else None
         self._autolog: Autolog | None = None
+        self.heartbeat_interval = heartbeat.interval()  # seconds; the heartbeat thread's pace
         pid = os.getpid()
         row = {
             "id": self.id, "name": self.name, "status": RUNNING, "start_time": self.start_time,
             "parent_run_id": self.parent_run_id, "pid": pid, "host": host_name(),
-            "process_start": process_start(pid), "heartbeat_interval": heartbeat.interval(),
+            "process_start": process_start(pid), "heartbeat_interval": self.heartbeat_interval,
         }
         row.update(source or {})
         store.create_run(row, experiment, tags={k: str(v) for k, v in (tags or {}).items()})

@@ -80,8 +80,9 @@ def test_a_run_killed_on_another_host_is_crashed_once_its_heartbeat_stops(
 
 def test_a_run_of_this_process_beats_and_one_reported_crashed_comes_back(monkeypatch):
     """A suspended process (a laptop asleep) is taken for dead; its next beat revives the run."""
+    slow = mj.start_run("slow")  # the heartbeat thread starts waiting its 30 s
     monkeypatch.setenv("MLOPS_HEARTBEAT_INTERVAL", str(INTERVAL))
-    with mj.start_run("here") as run:
+    with mj.start_run("here") as run:  # beats at its own, shorter, interval at once
         first = _heartbeat_at(run.id)
         assert _wait_for(lambda: _heartbeat_at(run.id) > first, timeout=10)
         store = mj.get_store()
@@ -90,6 +91,7 @@ def test_a_run_of_this_process_beats_and_one_reported_crashed_comes_back(monkeyp
         assert _wait_for(lambda: mj.get_run(run.id).status == "RUNNING", timeout=10)
         assert mj.get_run(run.id).error is None
     assert mj.get_run(run.id).status == "FINISHED"
+    slow.end()
 
 
 def test_a_run_from_before_heartbeats_is_judged_by_its_pid_only():
