@@ -7,7 +7,10 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
+import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,70 @@ def store_spec(request, tmp_path, monkeypatch):
     mj.set_store(spec)
     yield spec
     mj.set_store(None)
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    log: Path  # the server's request log, one line per HTTP request
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a user of MinIO or another S3-compatible server sets (docs/scale.md)."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="testing",
+                            aws_secret_access_key="testing", region_name="us-east-1")
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server: moto's standalone server, in its own process."""
+    import urllib.request
+
+    for module in ("moto.server", "s3fs", "boto3"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing(f"{module} is not installed: pip install -e '.[dev]' (moto[server], s3fs)")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("moto") / "requests.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                 "-p", str(port)], stdout=out, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"moto's S3 server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+    try:
+        yield S3Server(endpoint, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def s3_artifacts(s3_server, monkeypatch):
+    """``MLOPS_ARTIFACTS=s3://<fresh bucket>/team`` on the moto server (the bucket is created
+    by the store's first write, as on MinIO)."""
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in s3_server.env.items():
+        monkeypatch.setenv(key, value)
+    url = f"s3://mj-{uuid.uuid4().hex[:16]}/team"
+    monkeypatch.setenv("MLOPS_ARTIFACTS", url)
+    return url

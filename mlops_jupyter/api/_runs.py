@@ -344,13 +344,21 @@ def log_model(estimator: Any, name: str = "model", X_example: Any = None) -> Art
 
 
 def reap_crashed_runs(store: Store) -> None:
-    """Mark RUNNING runs of dead processes on this host as CRASHED."""
+    """Mark RUNNING runs as CRASHED when their process is dead: at once for a dead pid on
+    this host, on any host when their heartbeat stopped (tracking/heartbeat.py)."""
+    from ..tracking.heartbeat import crash_reason
     from ..tracking.process import host_name, is_alive
 
     me = host_name()
-    dead = [r["id"] for r in store.running_runs()
-            if r["host"] == me and r["pid"] is not None and not is_alive(r["pid"], r["process_start"])]
-    store.mark_crashed(dead, "the process running this run died before it ended")
+    crashed: dict[str, tuple[str, float | None]] = {}
+    for r in store.running_runs():
+        if r["host"] == me and r["pid"] is not None and not is_alive(r["pid"], r["process_start"]):
+            crashed[r["id"]] = ("the process running this run died before it ended", None)
+        else:
+            reason = crash_reason(r)
+            if reason is not None:
+                crashed[r["id"]] = (reason, r["heartbeat_at"])
+    store.mark_crashed(crashed)
 
 
 def runs(experiment: str | None = None, filter: str | None = None,

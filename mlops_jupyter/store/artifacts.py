@@ -1,4 +1,9 @@
-"""Content-addressed blob store over fsspec: ``ab/cdef...`` by SHA-256, written atomically."""
+"""Content-addressed blob store over fsspec: ``ab/cdef...`` by SHA-256, written atomically.
+
+Any fsspec URL works: a folder, ``file://``, ``s3://`` (with s3fs; MinIO and other
+S3-compatible servers through ``AWS_ENDPOINT_URL``), ``gs://``, ``az://``... A backend's
+options come from its own configuration (AWS_* variables, fsspec's ``FSSPEC_S3_*``).
+"""
 
 from __future__ import annotations
 
@@ -39,6 +44,12 @@ def check_blob_hash(blob_hash: object, what: str = "a blob") -> str:
 # A temporary file older than this belongs to a dead writer (a day covers the slowest upload).
 STALE_TEMP_AGE = 24 * 3600.0
 
+# Object stores where an object appears only once its upload completed (S3 PutObject and
+# CompleteMultipartUpload, GCS uploads, Azure block-blob commits, fsspec's memory files on
+# close): a direct write is atomic there. A "rename" is a server-side copy plus a delete
+# (twice the traffic and three requests per blob), so they are written to their real name.
+ATOMIC_PUT_PROTOCOLS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
+
 
 def _modified(entry: dict) -> float:
     """Last-modified time of an ``fs.ls(detail=True)`` entry, in epoch seconds (local files
@@ -65,7 +76,8 @@ class ArtifactStore:
 
     A blob is written under a temporary name and then renamed, so a process killed in the
     middle of a write never leaves a partial blob under a real name (only a stray ``tmp/``
-    file, removed by :meth:`remove_stale_temp_files`). A write that fails (disk full) removes
+    file, removed by :meth:`remove_stale_temp_files`); object stores, where an upload is
+    atomic already, get it under its real name directly (:data:`ATOMIC_PUT_PROTOCOLS`). A write that fails (disk full) removes
     its temporary file itself. Every read is checked against the hash it was asked for.
     """
 
@@ -74,18 +86,55 @@ class ArtifactStore:
 
         self.url = url
         self.read_only = read_only  # the store's database is read-only: refuse blob writes too
-        self.fs, self.root = fsspec.core.url_to_fs(url)
+        try:
+            self.fs, self.root = fsspec.core.url_to_fs(url)
+        except ImportError as exc:  # fsspec names the package: "Install s3fs to access S3"
+            scheme = url.split("://", 1)[0]
+            extra = " (pip install 'mlops-jupyter[s3]')" if scheme in ("s3", "s3a") else ""
+            raise StoreError(f"the artifact store {url} needs the fsspec backend for "
+                             f"{scheme}://, which is not installed: {exc}{extra}") from None
+        except Exception as exc:  # noqa: BLE001 - a malformed URL or options
+            raise StoreError(f"the artifact store {url} cannot be opened: "
+                             f"{type(exc).__name__}: {exc}") from None
         self.root = self.root.rstrip("/")
+        protocols = (self.fs.protocol,) if isinstance(self.fs.protocol, str) else self.fs.protocol
+        self.atomic_put = not ATOMIC_PUT_PROTOCOLS.isdisjoint(protocols)
         self._swept = False
         if not read_only:
-            try:
-                self.fs.makedirs(self.root, exist_ok=True)
-            except OSError as exc:
-                raise self._write_error(exc) from None
+            # Creates the folder, or the bucket if it does not exist yet (S3, GCS).
+            self._call("open", lambda: self.fs.makedirs(self.root, exist_ok=True), writing=True)
+
+    def _call(self, doing: str, operation, writing: bool = False):
+        """``operation()``, with a failure of the backend as a StoreError naming this store.
+
+        FileNotFoundError passes through (callers say what is missing). Object stores fail
+        with their client's exceptions (botocore's NoCredentialsError, EndpointConnectionError)
+        as well as OSErrors: both become a message saying what to check."""
+        try:
+            return operation()
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            if writing:
+                raise self._write_error(exc) from exc
+            raise self._backend_error(doing, exc) from exc
+        except Exception as exc:
+            raise self._backend_error(doing, exc) from exc
+
+    def _backend_error(self, doing: str, exc: BaseException) -> StoreError:
+        scheme = self.url.split("://", 1)[0] if "://" in self.url else "file"
+        hint = {
+            "s3": "the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE), "
+                  "the endpoint of an S3-compatible server such as MinIO (AWS_ENDPOINT_URL) "
+                  "and that the server is reachable",
+            "gs": "the credentials (GOOGLE_APPLICATION_CREDENTIALS) and the network",
+        }.get({"s3a": "s3", "gcs": "gs"}.get(scheme, scheme),
+              "that the artifact store is reachable and its credentials are set")
+        return StoreError(
+            f"cannot {doing} the artifact store {self.url}: {type(exc).__name__}: {exc}. Check "
+            f"{hint} (docs/scale.md); nothing was changed")
 
     def _write_error(self, exc: OSError | None):
-        from ..errors import StoreError
-
         if exc is None or exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             return StoreError(
                 f"the artifact store {self.url} is read-only (a read-only mount or no write "
@@ -105,7 +154,7 @@ class ArtifactStore:
 
     def _stored_size(self, path: str) -> int | None:
         try:
-            return int(self.fs.size(path))
+            return int(self._call("read", lambda: self.fs.size(path)))
         except FileNotFoundError:
             return None
 
@@ -122,13 +171,16 @@ class ArtifactStore:
         path = self._path(blob_hash)
         if self._stored_size(path) == len(data):
             return StoredBlob(blob_hash, len(data), written=False)
+        if self.atomic_put:
+            self._call("write to", lambda: self.fs.pipe_file(path, data), writing=True)
+            return StoredBlob(blob_hash, len(data), written=True)
         if not self._swept:
             # A writer killed mid-write (SIGKILL, power loss) leaves its temp file behind:
             # sweep old ones once per process, never files young enough to be in progress.
             self._swept = True
             try:
                 self.remove_stale_temp_files(older_than=STALE_TEMP_AGE)
-            except OSError:
+            except (OSError, StoreError):
                 pass
         tmp_dir = f"{self.root}/tmp"
         tmp = f"{tmp_dir}/{uuid.uuid4().hex}"
@@ -168,8 +220,7 @@ class ArtifactStore:
         """
         path = self._path(blob_hash, what)
         try:
-            with self.fs.open(path, "rb") as fh:
-                data = fh.read()
+            data = self._call(f"read {what} from", lambda: self.fs.cat_file(path))
         except FileNotFoundError:
             raise NotFoundError(
                 f"{what} cannot be read: its blob {blob_hash[:12]} is missing from the artifact "
@@ -195,7 +246,8 @@ class ArtifactStore:
         return self._stored_size(self._path(blob_hash, what)) == size
 
     def exists(self, blob_hash: str) -> bool:
-        return self.fs.exists(self._path(blob_hash))
+        path = self._path(blob_hash)
+        return bool(self._call("read", lambda: self.fs.exists(path)))
 
     def remove_stale_temp_files(self, older_than: float = 0.0) -> int:
         """Delete leftovers of interrupted writes last modified more than ``older_than``
@@ -209,7 +261,9 @@ class ArtifactStore:
 
         tmp_dir = f"{self.root}/tmp"
         try:
-            entries = self.fs.ls(tmp_dir, detail=True)
+            # Listed afresh: object stores' clients cache listings, and other processes write.
+            self.fs.invalidate_cache(tmp_dir)
+            entries = self._call("list", lambda: self.fs.ls(tmp_dir, detail=True))
         except FileNotFoundError:
             return 0
         cutoff = time.time() - older_than

@@ -31,14 +31,17 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest schema revision this code knows; bump with every new migration file.
-HEAD_REVISION = "0003"
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+HEAD_REVISION = "0004"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 
 
 # conn.info key of the experiment ids a write transaction found (kept once it commits).
 _LEARNED = "mlops_jupyter.learned_experiment_ids"
 # Concurrent snapshot writers on PostgreSQL retry a version another writer took this often.
 _VERSION_ATTEMPTS = 20
+# How the error text of a run CRASHED for want of heartbeats starts: only those come back
+# to RUNNING when their process beats again (see Store.beat).
+STOPPED_BEATING = "no heartbeat"
 
 
 def _enable_wal(cur: Any, wait: float = 60.0) -> None:
@@ -382,7 +385,10 @@ class Store:
                 raise NotFoundError(f"parent run {parent!r} does not exist in this store; "
                                     "pass the id of an existing run (mj.runs() lists them)")
             values["experiment_id"] = self.experiment_id(conn, experiment)
-            conn.execute(t.runs.insert(), [values])
+            insert = t.runs.insert()
+            if values.get("heartbeat_interval") is not None:
+                insert = insert.values(heartbeat_at=self._db_now())  # its first beat
+            conn.execute(insert, [values])
             if params:
                 self._log_params(conn, values["id"], params)
             if tags:
@@ -621,23 +627,57 @@ class Store:
         matching = sa.select(table.c.run_id).where(table.c.key == key, compare(column, value))
         return t.runs.c.id.in_(matching)
 
+    def _db_now(self) -> sa.ColumnElement[float]:
+        """The database's clock in epoch seconds. Heartbeats are written and judged on it,
+        so the clocks of the hosts of a team (which may disagree) never matter."""
+        if self.engine.dialect.name == "postgresql":
+            return sa.cast(sa.extract("epoch", sa.func.clock_timestamp()), sa.Float)
+        return (sa.func.julianday("now") - 2440587.5) * 86400.0  # SQLite: days -> Unix seconds
+
     def running_runs(self) -> list[dict[str, Any]]:
+        """The RUNNING runs: who runs them (pid, host, process start), their last heartbeat
+        and interval, and ``now``, the database's clock to judge the heartbeat by."""
+        r = t.runs.c
         with self.read() as conn:
-            return [dict(r) for r in conn.execute(
-                sa.select(t.runs.c.id, t.runs.c.pid, t.runs.c.host, t.runs.c.process_start)
-                .where(t.runs.c.status == "RUNNING")
+            return [dict(row) for row in conn.execute(
+                sa.select(r.id, r.pid, r.host, r.process_start, r.heartbeat_at,
+                          r.heartbeat_interval, self._db_now().label("now"))
+                .where(r.status == "RUNNING")
             ).mappings()]
 
-    def mark_crashed(self, run_ids: list[str], reason: str) -> None:
+    def beat(self, run_ids: Sequence[str]) -> None:
+        """Record that the process running ``run_ids`` is alive (one UPDATE for all).
+
+        A run marked CRASHED because its heartbeat stopped (a suspended laptop, a lost
+        network) is RUNNING again when its process beats again: it was not dead after all."""
+        if not run_ids or self.read_only:
+            return
+        r = t.runs.c
+        with self.write() as conn:
+            conn.execute(
+                t.runs.update()
+                .where(r.id.in_(list(run_ids)))
+                .where(sa.or_(r.status == "RUNNING",
+                              sa.and_(r.status == "CRASHED", r.heartbeat_at.is_not(None),
+                                      r.error.startswith(STOPPED_BEATING))))
+                .values(heartbeat_at=self._db_now(), status="RUNNING", end_time=None,
+                        error=sa.case((r.status == "CRASHED", None), else_=r.error))
+            )
+
+    def mark_crashed(self, crashed: Mapping[str, tuple[str, float | None]]) -> None:
+        """Mark runs CRASHED: ``{run_id: (reason, heartbeat_at seen)}``. A run that beat
+        since its heartbeat was seen (``heartbeat_at`` not None) is left RUNNING."""
         # A reader of a read-only store cannot fix them; they stay RUNNING for it.
-        if run_ids and not self.read_only:
-            with self.write() as conn:
-                conn.execute(
-                    t.runs.update()
-                    .where(t.runs.c.id.in_(run_ids))
-                    .where(t.runs.c.status == "RUNNING")
-                    .values(status="CRASHED", end_time=time.time(), error=reason)
-                )
+        if not crashed or self.read_only:
+            return
+        r = t.runs.c
+        with self.write() as conn:
+            for run_id, (reason, seen) in crashed.items():
+                stmt = (t.runs.update().where(r.id == run_id).where(r.status == "RUNNING")
+                        .values(status="CRASHED", end_time=time.time(), error=reason))
+                if seen is not None:
+                    stmt = stmt.where(r.heartbeat_at <= seen)
+                conn.execute(stmt)
 
     # -- artifacts -------------------------------------------------------------------------
     def add_artifact(self, run_id: str, name: str, kind: str, data: bytes,
@@ -682,13 +722,25 @@ class Store:
         return dict(row) if row else None
 
     def insert_snapshot(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Insert a new version of ``row['name']``; the version number is assigned here."""
+        """Insert a new version of ``row['name']``; the version number is assigned here.
+
+        A version of that name with the same fingerprint, stored by another process since
+        the caller looked, is returned instead: writers snapshotting one frame at once make
+        one version of it."""
         # SQLite's write lock serialises writers, so the next version is free when read.
         # PostgreSQL lets two writers read the same latest version; the unique key stops the
-        # second, which then retries with the version the first one committed.
+        # second, which then retries with the version the first one committed (and so finds
+        # the first one's row when both stored the same frame).
+        s = t.snapshots.c
         for attempt in range(_VERSION_ATTEMPTS):
             try:
                 with self.write() as conn:
+                    same = conn.execute(
+                        sa.select(t.snapshots)
+                        .where(s.name == row["name"], s.fingerprint == row["fingerprint"])
+                        .order_by(s.version.desc()).limit(1)).mappings().first()
+                    if same is not None:
+                        return dict(same)
                     latest = conn.execute(
                         sa.select(sa.func.max(t.snapshots.c.version))
                         .where(t.snapshots.c.name == row["name"])

@@ -96,6 +96,10 @@ runs = sa.Table(
     sa.Column("pid", sa.Integer),
     sa.Column("host", StorableString(255)),
     sa.Column("process_start", StorableString(64)),
+    # Epoch seconds on the database's clock, updated by the run's process (tracking/heartbeat.py)
+    # every heartbeat_interval seconds: a run that stopped beating is CRASHED on any host.
+    sa.Column("heartbeat_at", sa.Float),
+    sa.Column("heartbeat_interval", sa.Float),
     sa.Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     sa.Index("ix_runs_status", "status"),
 )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidValueError, StoreError
-from . import active
+from . import active, heartbeat
 from .environment import GitProbe, python_environment
 from .process import host_name, process_start
 from .values import check_step, metric_value, normalize_params, validate_name
@@ -82,11 +82,12 @@ class Run:
         self._warnings: list[str] = []
         self._git = GitProbe(Path.cwd()) if capture_git else None
         self._autolog: Autolog | None = None
+        self.heartbeat_interval = heartbeat.interval()  # seconds; the heartbeat thread's pace
         pid = os.getpid()
         row = {
             "id": self.id, "name": self.name, "status": RUNNING, "start_time": self.start_time,
             "parent_run_id": self.parent_run_id, "pid": pid, "host": host_name(),
-            "process_start": process_start(pid),
+            "process_start": process_start(pid), "heartbeat_interval": self.heartbeat_interval,
         }
         row.update(source or {})
         store.create_run(row, experiment, tags={k: str(v) for k, v in (tags or {}).items()})
@@ -207,7 +208,7 @@ class Run:
                 f"run {self.name!r} ({self.id[:8]}) could not be marked {status} in the store: "
                 f"{type(exc).__name__}: {exc}. The store still shows it RUNNING and it is no "
                 "longer the active run; call run.end() again once the store is writable (a "
-                "run left RUNNING is marked CRASHED after this process exits)."
+                "run left RUNNING is marked CRASHED when its heartbeat stops)."
             ) from exc
         finally:
             active.pop(self)
@@ -298,4 +299,5 @@ def start_run(store: Store, *, name: str | None = None, experiment: str = "defau
 
         run._autolog = Autolog(caller)
     active.push(run)
+    heartbeat.ensure_running()  # beats for every open run of this process
     return run
