@@ -115,3 +115,31 @@ def exported(tmp_path_factory) -> dict[str, Exported]:
             mj.close_stores()
             mj.set_store(None)
     return out
+
+
+@pytest.fixture(scope="session")
+def package_venv(tmp_path_factory, exported):
+    """A venv holding only what the exported packages' requirements.txt lists (both packages
+    list the same pins): this project is not installed in it."""
+    from venv_helpers import build_venv
+
+    requirements = exported["classifier"].folder / "requirements.txt"
+    assert requirements.read_text() == (exported["regressor"].folder
+                                        / "requirements.txt").read_text()
+    return build_venv(tmp_path_factory.mktemp("package-venv") / "venv", "-r",
+                      str(requirements))
+
+
+@pytest.fixture(scope="session")
+def fresh_servers(exported, package_venv, tmp_path_factory):
+    """Each exported package served by ``python serve.py`` of the package venv, from the
+    package folder, with no PYTHONPATH."""
+    servers = {}
+    try:
+        for name, item in exported.items():
+            servers[name] = start_server(item.folder, tmp_path_factory.mktemp("fresh-srv"),
+                                         "--host", "127.0.0.1", python=package_venv.python)
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
