@@ -21,7 +21,7 @@ def missing(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: checked before the servers are started
 def httpclient():
     try:
         import tritonclient.http as client
