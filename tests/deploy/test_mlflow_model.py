@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -104,6 +105,26 @@ def test_mlflow_loads_the_package_and_predicts_what_the_model_predicts(
     assert dict(got["inputs"])["batch"] == "long"
     assert got["outputs"] == ["double"]
     assert "batch" in got["missing_column"]
+
+
+def test_the_loader_refuses_another_module_named_like_the_runtimes(exported, tmp_path):
+    """MLflow finds the runtime's modules by plain name (``code: .``): a "predictor" module
+    imported earlier in the process must not stand in for the package's."""
+    folder = exported["classifier"].folder
+    (tmp_path / "predictor.py").write_text(
+        "class Predictor: pass\nclass InputError(Exception): pass\n")
+    script = ("import sys; sys.path.insert(0, sys.argv[2]); import predictor; "
+              "sys.path.insert(0, sys.argv[1]); import mlflow_loader")
+    done = subprocess.run([sys.executable, "-c", script, str(folder), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "ImportError" in done.stderr and str(tmp_path / "predictor.py") in done.stderr
+    ok = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                         "import mlflow_loader; m = mlflow_loader._load_pyfunc(sys.argv[1]); "
+                         "print(m.predictor.classes)", str(folder)],
+                        capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert "setosa" in ok.stdout
 
 
 def test_mlmodel_files_are_in_the_package_and_hashed(exported):

@@ -16,10 +16,23 @@ Part of the serving runtime: imports only its sibling modules, NumPy and pandas.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from predictor import InputError, Predictor
+
+# MLflow puts the package folder at the front of sys.path, so the runtime's modules are found
+# by their plain names; a process that imported another "predictor" or "manifest" first
+# would silently run that one instead: refuse, naming it.
+for _name in ("predictor", "manifest"):
+    _file = getattr(sys.modules.get(_name), "__file__", None)
+    if _file is None or Path(_file).resolve().parent != Path(__file__).resolve().parent:
+        raise ImportError(
+            f"mlflow_loader: the module {_name!r} imported in this process is "
+            f"{_file or 'not a file'}, not the one of this package ({Path(__file__).resolve().parent}); load the model "
+            "in a process that has not imported another module of that name")
 
 
 class PackageModel:
