@@ -26,13 +26,14 @@ from predictor import InputError, Predictor
 # MLflow puts the package folder at the front of sys.path, so the runtime's modules are found
 # by their plain names; a process that imported another "predictor" or "manifest" first
 # would silently run that one instead: refuse, naming it.
+_HERE = Path(__file__).resolve().parent
 for _name in ("predictor", "manifest"):
     _file = getattr(sys.modules.get(_name), "__file__", None)
-    if _file is None or Path(_file).resolve().parent != Path(__file__).resolve().parent:
+    if _file is None or Path(_file).resolve().parent != _HERE:
         raise ImportError(
             f"mlflow_loader: the module {_name!r} imported in this process is "
-            f"{_file or 'not a file'}, not the one of this package ({Path(__file__).resolve().parent}); load the model "
-            "in a process that has not imported another module of that name")
+            f"{_file or 'not a file'}, not the one of this package ({_HERE}); load the "
+            "model in a process that has not imported another module of that name")
 
 
 class PackageModel:
