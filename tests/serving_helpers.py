@@ -197,15 +197,20 @@ def server_env(tmp: Path, extra: dict[str, str] | None = None) -> dict[str, str]
 
 def start_server(package: Path, tmp: Path, *args: str, port: int | None = None,
                  env: dict[str, str] | None = None, ready_path: str = "/v2/health/ready",
-                 timeout: float = 90) -> Server:
+                 timeout: float = 90, python: str | Path | None = None) -> Server:
+    """``python``: another interpreter (a venv of the package's own requirements), started
+    with no PYTHONPATH at all; by default this one, with the import blocker on it."""
     port = port or free_port()
     log_path = tmp / f"server-{port}.log"
-    argv = [sys.executable, "serve.py", *args]
+    argv = [str(python or sys.executable), "serve.py", *args]
+    environment = server_env(tmp, env)
+    if python is not None:
+        environment.pop("PYTHONPATH", None)
     if "--port" not in args and "serve" not in args:
         argv += ["--port", str(port)]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(argv, cwd=package, env=server_env(tmp, env), stdout=log,
+        proc = subprocess.Popen(argv, cwd=package, env=environment, stdout=log,
                                 stderr=subprocess.STDOUT)
     server = Server(proc, port, log_path, started)
     deadline = started + timeout

@@ -15,6 +15,8 @@
 - ``train.py`` with the run's input snapshots as ``data/*.parquet``
   (``deploy/training_script.py``): the training code, which prints the run's metrics again;
   ``.dockerignore`` keeps both out of the serving image;
+- ``MLmodel``, ``python_env.yaml``, ``conda.yaml`` (``deploy/mlmodel.py``): the package as an
+  MLflow model whose loader is the runtime's ``mlflow_loader.py``;
 - ``mlops-model.json``: the manifest, with the SHA-256 of every other file and the result
   of the parity check;
 - then ``<folder>.tar.gz`` next to the folder, the files at the archive's root (SageMaker
@@ -428,8 +430,17 @@ def _prepare_folder(folder: Path) -> None:
 
 
 def write_deployment_files(folder: Path, manifest: dict[str, Any]) -> None:
-    """Dockerfile, kserve.yaml, model-settings.json and mlserver_runtime.py."""
+    """Dockerfile, kserve.yaml, model-settings.json and mlserver_runtime.py; MLmodel,
+    python_env.yaml and conda.yaml (MLflow's, over requirements.txt written before)."""
+    from . import mlmodel
     from . import package_docs as docs
+
+    pins = (folder / REQUIREMENTS_NAME).read_text(encoding="utf-8").splitlines()
+    (folder / mlmodel.MLMODEL_NAME).write_text(mlmodel.mlmodel(manifest), encoding="utf-8")
+    (folder / mlmodel.PYTHON_ENV_NAME).write_text(mlmodel.python_env_yaml(manifest),
+                                                  encoding="utf-8")
+    (folder / mlmodel.CONDA_ENV_NAME).write_text(mlmodel.conda_yaml(manifest, pins),
+                                                 encoding="utf-8")
 
     (folder / docs.DOCKERFILE_NAME).write_text(docs.dockerfile(manifest), encoding="utf-8")
     (folder / docs.KSERVE_NAME).write_text(docs.kserve_yaml(manifest), encoding="utf-8")

@@ -314,8 +314,10 @@ class App:
         problem = self._check_model(request)
         if problem is not None:
             return problem
-        obj = payloads.parse_json(request.body)
-        batch = payloads.batch_from_v2(obj, self.predictor)
+        header, binary = payloads.split_v2_body(
+            request.body, request.headers.get(b"inference-header-content-length"))
+        obj = payloads.parse_json(header)
+        batch = payloads.batch_from_v2(obj, self.predictor, binary)
         wanted = payloads.v2_outputs_wanted(obj, self.outputs)
         result = await self._score(batch, "predict_proba" in wanted)
         return ok(payloads.v2_response(self.predictor, result, obj, wanted), batch.n_rows)

@@ -8,7 +8,9 @@ example in README.md:
   ``{"dataframe_records": [...]}`` and ``{"dataframe_split": {"columns", "data"}}``, and
   Vertex AI's ``{"instances": [...]}`` (answered as ``{"predictions": [...]}``);
 - ``text/csv``: rows in schema order, with or without a header line (SageMaker sends none);
-- Open Inference Protocol V2 ``infer``: one input per column, or one 2-D input.
+- Open Inference Protocol V2 ``infer``: one input per column, or one 2-D input; JSON tensors,
+  or Triton's binary tensor data (the JSON header's length in the
+  ``Inference-Header-Content-Length`` header, each input's raw bytes after it).
 
 Malformed bodies are 400; well-formed bodies that do not fit the schema are 422 (the
 predictor names every column at fault).
@@ -28,6 +30,11 @@ from predictor import Batch, InputError, Prediction, Predictor
 V2_DATATYPES = frozenset({"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16",
                           "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"})
 V2_OUTPUTS = ("predict", "predict_proba")
+# Triton's binary tensor extension (tritonclient's default): the JSON header is the first
+# Inference-Header-Content-Length bytes of the body, then each input's raw bytes, little-endian
+V2_BINARY_DTYPES = {"BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4",
+                    "UINT64": "<u8", "INT8": "<i1", "INT16": "<i2", "INT32": "<i4",
+                    "INT64": "<i8", "FP16": "<f2", "FP32": "<f4", "FP64": "<f8"}
 MAX_NESTING = 32  # V2 "data" may be nested row-major lists; deeper than this is not a tensor
 
 
@@ -194,11 +201,78 @@ def _flatten(data: Any, depth: int = 0) -> list[Any]:
     return flat
 
 
-def _v2_tensor(item: Any, i: int) -> tuple[str, list[int], str, list[Any]]:
+def split_v2_body(body: bytes, header_length: bytes | None) -> tuple[bytes, memoryview | None]:
+    """(JSON header, binary tensor data or None) of an infer request body: the whole body is
+    JSON unless the Inference-Header-Content-Length header says where the JSON ends."""
+    if header_length is None:
+        return body, None
+    text = header_length.decode("latin-1").strip()
+    if not text.isdigit() or int(text) > len(body):
+        raise InputError(f"Inference-Header-Content-Length {text!r} is not a byte count "
+                         f"within the body's {len(body)} bytes", 400)
+    n = int(text)
+    return body[:n], memoryview(body)[n:]
+
+
+class _BinaryReader:
+    """Takes each binary input's bytes from the tensor data, in the order of the inputs."""
+
+    def __init__(self, data: memoryview):
+        self.data = data
+        self.offset = 0
+
+    def take(self, name: str, size: Any) -> memoryview:
+        if type(size) is not int or size < 0:
+            raise InputError(f"input {name!r}: binary_data_size must be a non-negative "
+                             "integer", 400)
+        if self.offset + size > len(self.data):
+            raise InputError(f"input {name!r}: binary_data_size {size} goes past the end of "
+                             f"the binary tensor data ({len(self.data) - self.offset} bytes "
+                             "left)", 400)
+        chunk = self.data[self.offset:self.offset + size]
+        self.offset += size
+        return chunk
+
+    def finish(self) -> None:
+        left = len(self.data) - self.offset
+        if left:
+            raise InputError(f"{left} bytes of binary tensor data after the last input's "
+                             "binary_data_size", 400)
+
+
+def _binary_values(name: str, datatype: str, raw: memoryview) -> list[Any]:
+    if datatype != "BYTES":
+        dtype = np.dtype(V2_BINARY_DTYPES[datatype])
+        if len(raw) % dtype.itemsize:
+            raise InputError(f"input {name!r}: {len(raw)} bytes is not a whole number of "
+                             f"{datatype} values ({dtype.itemsize} bytes each)", 400)
+        return np.frombuffer(raw, dtype=dtype).tolist()
+    values, offset = [], 0
+    while offset < len(raw):
+        if offset + 4 > len(raw):
+            raise InputError(f"input {name!r}: BYTES data ends inside a length prefix", 400)
+        size = int.from_bytes(raw[offset:offset + 4], "little")
+        offset += 4
+        if offset + size > len(raw):
+            raise InputError(f"input {name!r}: a BYTES element of {size} bytes goes past the "
+                             "input's binary data", 400)
+        try:
+            values.append(bytes(raw[offset:offset + size]).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InputError(f"input {name!r}: a BYTES element is not UTF-8 text", 400) \
+                from None
+        offset += size
+    return values
+
+
+def _v2_tensor(item: Any, i: int, binary: _BinaryReader | None = None
+               ) -> tuple[str, list[int], str, list[Any]]:
     if type(item) is not dict:
         raise InputError(f"inputs[{i}] must be an object", 400)
     name, shape = item.get("name"), item.get("shape")
     datatype, data = item.get("datatype"), item.get("data")
+    params = item.get("parameters")
+    size = params.get("binary_data_size") if type(params) is dict else None
     if type(name) is not str:
         raise InputError(f"inputs[{i}] has no string 'name'", 400)
     if type(shape) is not list or not all(type(d) is int and d >= 0 for d in shape):
@@ -206,9 +280,15 @@ def _v2_tensor(item: Any, i: int) -> tuple[str, list[int], str, list[Any]]:
     if datatype not in V2_DATATYPES:
         raise InputError(f"input {name!r}: unknown datatype {datatype!r}; one of "
                          f"{', '.join(sorted(V2_DATATYPES))}", 400)
-    if type(data) is not list:
+    if size is not None:
+        if binary is None:
+            raise InputError(f"input {name!r} has a binary_data_size but the request has no "
+                             "Inference-Header-Content-Length header", 400)
+        flat = _binary_values(name, datatype, binary.take(name, size))
+    elif type(data) is not list:
         raise InputError(f"input {name!r}: 'data' must be a list", 400)
-    flat = _flatten(data)
+    else:
+        flat = _flatten(data)
     if len(flat) != math.prod(shape):
         raise InputError(f"input {name!r}: shape {shape} holds {math.prod(shape)} values but "
                          f"'data' has {len(flat)}", 400)
@@ -217,7 +297,9 @@ def _v2_tensor(item: Any, i: int) -> tuple[str, list[int], str, list[Any]]:
     return name, shape, datatype, flat
 
 
-def batch_from_v2(obj: Any, predictor: Predictor) -> Batch:
+def batch_from_v2(obj: Any, predictor: Predictor, binary: memoryview | None = None) -> Batch:
+    """A Batch from a V2 infer request (``binary``: the tensor data after the JSON header,
+    see split_v2_body)."""
     if type(obj) is not dict:
         raise InputError("expected a JSON object with 'inputs'", 400)
     inputs = obj.get("inputs")
@@ -225,7 +307,10 @@ def batch_from_v2(obj: Any, predictor: Predictor) -> Batch:
         raise InputError("'inputs' must be a non-empty list of tensors", 400)
     params = obj.get("parameters")
     as_columns = type(params) is dict and params.get("content_type") == "pd"
-    tensors = [_v2_tensor(item, i) for i, item in enumerate(inputs)]
+    reader = _BinaryReader(binary) if binary is not None else None
+    tensors = [_v2_tensor(item, i, reader) for i, item in enumerate(inputs)]
+    if reader is not None:
+        reader.finish()
     names = predictor.names
     if not as_columns and len(tensors) == 1 and tensors[0][0] not in predictor.name_set:
         name, shape, _, flat = tensors[0]
