@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ExportError, InvalidValueError, MlopsError, NotFoundError
 from . import layout
+from .fast_path import write_fast_path
 from .registry import ModelVersion, get_model_version, parse_model_ref, run_models
 
 if TYPE_CHECKING:
@@ -475,6 +476,7 @@ def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
         write_json(folder / layout.REFERENCE_NAME, layout.reference_profile(frame, predictions))
         pins = requirements(source.record.get("environment"), model_modules(data))
         (folder / REQUIREMENTS_NAME).write_text("\n".join(pins) + "\n", encoding="utf-8")
+        fast_path = write_fast_path(folder, model, frame)
         bar.update()
 
         bar.set_postfix_str("manifest")
@@ -505,6 +507,7 @@ def export(store: Store, ref: str, out_dir: str | Path | None = None, *,
             "output_schema": output_schema(model, predictions),
             "input_example": records(frame.head(3)),
             "reference": {"file": layout.REFERENCE_NAME, "rows": len(frame)},
+            "fast_path": fast_path,
             "runtime": {"files": copy_runtime_files},
             "environment": {k: v for k, v in (record.get("environment") or {}).items()
                             if k in ("python", "implementation", "platform")},

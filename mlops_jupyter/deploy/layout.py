@@ -3,11 +3,13 @@
 The runtime (``deploy/runtime/``, described in its README.md) reads these; this module writes
 them, from the training frame, for the exporter. Layout of a package folder:
 
-    serve.py, app.py, predictor.py, payloads.py, metrics.py, drift_monitor.py, manifest.py
+    serve.py, app.py, predictor.py, payloads.py, metrics.py, drift_monitor.py, manifest.py,
+    fast_path.py
     drift_statistics.py     <- analysis/drift/statistics.py, copied (the one source)
     mlops-model.json        <- the manifest (README.md, "The manifest")
     model.skops             <- the model, saved with skops
     reference.json          <- reference_profile(training frame)
+    fast_path.json          <- a linear model's parameters for the NumPy path (deploy/fast_path.py)
     README.md               <- the runtime's README (how to run and call the server)
 """
 
@@ -25,7 +27,7 @@ from ..analysis.drift import statistics as drift_statistics
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_FILES = ("serve.py", "app.py", "predictor.py", "payloads.py", "metrics.py",
-                 "drift_monitor.py", "manifest.py", "README.md")
+                 "drift_monitor.py", "manifest.py", "fast_path.py", "README.md")
 STATISTICS_MODULE = "drift_statistics.py"  # the name the runtime imports it by
 MANIFEST_NAME = "mlops-model.json"
 MODEL_NAME = "model.skops"
