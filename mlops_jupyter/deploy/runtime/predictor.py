@@ -179,6 +179,7 @@ class Predictor:
         self._checks = [(c, *_CHECKS[c.kind]) for c in self.columns]
         self._numeric = [c.kind == "numeric" for c in self.columns]
         self._model: Any = None
+        self._loaded = False  # set last: another thread may be asking needs_model()
         self._model_error: Exception | None = None
         self._lock = threading.Lock()
         self.uses_matrix: bool | None = None  # the skops model's input: known once loaded
@@ -209,11 +210,11 @@ class Predictor:
 
     @property
     def model_loaded(self) -> bool:
-        return self._model is not None
+        return self._loaded
 
     def needs_model(self, batch: Batch) -> bool:
         """True when scoring ``batch`` needs the skops model and it is not loaded yet."""
-        return self._model is None and not (self.fast is not None and batch.complete)
+        return not self._loaded and not (self.fast is not None and batch.complete)
 
     # ---------------------------------------------------------------- loading
 
@@ -233,10 +234,10 @@ class Predictor:
     def load_model(self) -> None:
         """Load the skops model (once; thread-safe) and decide its input path. A failure is
         raised again on every later call (the package is broken until it is replaced)."""
-        if self._model is not None:
+        if self._loaded:
             return
         with self._lock:
-            if self._model is not None:
+            if self._loaded:
                 return
             if self._model_error is not None:
                 raise self._model_error
@@ -263,6 +264,7 @@ class Predictor:
         self.is_classifier, self.has_probabilities = is_classifier, has_probabilities
         self.classes = classes
         self.uses_matrix = self._matrix_path_is_exact()
+        self._loaded = True
 
     def _read_model(self) -> Any:
         import skops.io as sio
