@@ -20,7 +20,8 @@ Routing here is one dict lookup, the body is read once, and the response is one 
 
 Errors are ``{"error": "..."}`` with the HTTP status (400 malformed, 404 unknown route or
 model, 405 wrong method, 413 body over the limit, 415 unknown content type, 422 input that
-does not fit the schema, 500 a bug). An exception in a handler is logged with its traceback
+does not fit the schema, 500 a bug, 503 a row that needs a model file that could not be
+loaded). An exception in a handler is logged with its traceback
 and answered 500; the server keeps serving. One JSON log line per request goes to stderr.
 """
 
