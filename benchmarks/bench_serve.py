@@ -7,16 +7,17 @@ The model: ``StandardScaler + LogisticRegression`` fitted on load_breast_cancer 
 30 numeric columns, seeded split; ``mlflow_serve_peer.make_data``/``make_pipeline``, so both
 sides fit the same model with the same scikit-learn). Served, one worker each:
 
-(a) ours: a model package started with ``python serve.py --port P`` (the package's own
-    runtime, uvicorn). The exporter (``mj.export``) is not merged yet: the package is built
-    with ``tests/serving_helpers.build_package`` (the layout deploy/export.py writes; no
-    requirements.txt, Dockerfile or model card). Switch to ``mj.export`` once it is merged.
+(a) ours: the model tracked in a run (training snapshot + ``log_model``) in a temporary
+    store and exported with ``mj.export`` (the user's path: parity check, fast path,
+    requirements.txt), then started with ``python serve.py --port P`` from a throwaway venv
+    (``_work/serve/venv-ours``, uv) built only from the package's ``requirements.txt``, as a
+    deployment would (this project not installed there). Without uv: this venv's Python.
 (b) MLflow 3.17.0: ``mlflow models serve -m DIR --env-manager local -p P -w 1`` from
     ``benchmarks/.venv-mlflow`` (peer_env.py), the model saved there with
     ``mlflow.sklearn.save_model`` with a signature and an input example (``mlflow_serve_peer.py``).
     MLflow 3 serves a FastAPI app on uvicorn.
-(c) bare: a plain ASGI callable on the same uvicorn that reads the body and returns a
-    constant JSON: the floor of this machine and server library.
+(c) bare: a plain ASGI callable that reads the body and returns a constant JSON, on the
+    same uvicorn in the same venv as ours: the floor of this machine and server setup.
 
 Every request body is the same for the three: ``{"dataframe_records": [one test row]}``
 (MLflow's format, which ours accepts too), POST to /predict (ours), /invocations (MLflow), /
@@ -27,13 +28,13 @@ one keep-alive connection per thread. Measured:
 - throughput: 4 client threads, each its own keep-alive connection, for ``--seconds``;
 - cold start: process start to the first 200 from the ready route (ours /v2/health/ready,
   MLflow /ping, bare /), polled every 10 ms, median of ``--starts`` starts;
-- installed size: ours = the package folder + the site-packages of a throwaway venv
-  (``_work/serve/venv-ours``, uv) holding only RUNTIME_REQUIREMENTS pinned to this venv's
-  versions (without uv: the installed files of those distributions and their dependencies,
-  from importlib.metadata); MLflow = the size of .venv-mlflow's site-packages;
+- installed size: ours = the package folder + the site-packages of venv-ours (without uv:
+  the installed files of the requirements' distributions and their dependencies, from
+  importlib.metadata); MLflow = the size of .venv-mlflow's site-packages;
 - the model's own one-row predict time in-process, no HTTP: ``json.loads`` of the body +
   ``pd.DataFrame(records)`` + ``pipeline.predict`` (what the floor uses), and our runtime's
-  parse + predict (``payloads.batch_from_json`` + ``Predictor.predict``, probabilities too).
+  parse + predict (``payloads.batch_from_json`` + ``Predictor.predict``, probabilities too,
+  as the server runs it: the NumPy fast path when the export wrote one).
 
 Targets (issue 10): ours p50 <= 1.5 x (bare p50 + model predict), ours throughput >= 5 x
 MLflow's, ours cold start < 1 s. Responses differ in what they carry: ours returns predictions,
@@ -69,9 +70,6 @@ ROOT = HERE.parent
 WORK = HERE / "_work"
 SERVE_WORK = WORK / "serve"
 MLFLOW_REQUIREMENTS = ["mlflow==3.17.0"]  # shared with bench_tracking.py / bench_snapshot.py
-# What the package's runtime imports (its README.md): the exporter will write them, pinned,
-# into requirements.txt.
-RUNTIME_REQUIREMENTS = ["scikit-learn", "skops", "numpy", "scipy", "pandas", "uvicorn"]
 WARMUP = 200
 CLIENTS = 4
 
@@ -156,8 +154,8 @@ def distribution_closure(requirements: list[str]) -> list[str]:
     return sorted(seen.values(), key=str.lower)
 
 
-def venv_size(pins: list[str]) -> int | None:
-    """Site-packages bytes of a throwaway venv holding only ``pins`` (uv); None without uv."""
+def package_venv(requirements: Path) -> Path | None:
+    """The python of a throwaway venv holding only ``requirements`` (uv); None without uv."""
     uv = shutil.which("uv")
     if uv is None:
         return None
@@ -166,13 +164,19 @@ def venv_size(pins: list[str]) -> int | None:
     try:
         subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], check=True,
                        timeout=120)
-        subprocess.run([uv, "pip", "install", "-q", "-p", str(venv / "bin" / "python"), *pins],
-                       check=True, timeout=600)
+        # compiled, as pip (and so a Docker build) does: the timed starts must not compile
+        subprocess.run([uv, "pip", "install", "-q", "--compile-bytecode", "-p",
+                        str(venv / "bin" / "python"), "-r", str(requirements)], check=True,
+                       timeout=600)
     except (subprocess.SubprocessError, OSError) as exc:
-        print(f"[serve] throwaway venv failed ({exc}); sizes from importlib.metadata",
-              file=sys.stderr)
+        print(f"[serve] throwaway venv failed ({exc}); serving from this venv, sizes from "
+              "importlib.metadata", file=sys.stderr)
         return None
-    return dir_size(next((venv / "lib").glob("python*/site-packages")))
+    return venv / "bin" / "python"
+
+
+def site_packages(python: Path) -> Path:
+    return next((python.parent.parent / "lib").glob("python*/site-packages"))
 
 
 def distribution_size(pin: str) -> int:
@@ -239,14 +243,15 @@ def wait_ready(proc: Proc, port: int, path: str, timeout: float = 180) -> float:
     raise RuntimeError(f"not ready in {timeout} s:\n{proc.log.read_text(errors='replace')[-3000:]}")
 
 
-def server_specs(package: Path, mlflow_model: Path | None, mlflow_python: Path | None) -> dict:
+def server_specs(package: Path, ours_python: Path, mlflow_model: Path | None,
+                 mlflow_python: Path | None) -> dict:
     """name -> (argv builder(port), cwd, env, ready path, predict path)."""
     base_env = {k: v for k, v in os.environ.items()
                 if not k.startswith(("MLOPS_", "AIP_")) and k != "PYTHONPATH"}
     base_env.update(THREAD_ENV)
     specs = {}
-    # ours: the venv's Python, no PYTHONPATH (the package imports nothing of this project)
-    specs["ours"] = (lambda port: [sys.executable, "serve.py", "--port", str(port)],
+    # ours: the package's own venv, no PYTHONPATH (the package imports nothing of this project)
+    specs["ours"] = (lambda port: [str(ours_python), "serve.py", "--port", str(port)],
                      package, base_env, "/v2/health/ready", "/predict")
     if mlflow_model is not None:
         env = dict(base_env)
@@ -257,7 +262,7 @@ def server_specs(package: Path, mlflow_model: Path | None, mlflow_python: Path |
                                          str(mlflow_model), "--env-manager", "local",
                                          "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
                            SERVE_WORK, env, "/ping", "/invocations")
-    specs["bare"] = (lambda port: [sys.executable, "-m", "uvicorn", "bare_app:app",
+    specs["bare"] = (lambda port: [str(ours_python), "-m", "uvicorn", "bare_app:app",
                                    "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
                                    "--no-access-log", "--log-level", "warning"],
                      SERVE_WORK, base_env, "/", "/")
@@ -402,14 +407,14 @@ def in_process(package: Path, model, bodies: list[bytes], n: int) -> dict:
         import payloads
         from predictor import Predictor
 
-        predictor = Predictor(package)
+        predictor = Predictor(package, lazy=True)  # as the server loads it
 
         def runtime(body: bytes):
             batch, _ = payloads.batch_from_json(payloads.parse_json(body), predictor)
             return predictor.predict(batch)
 
         return {"model_predict_ms": timed(plain), "runtime_predict_ms": timed(runtime),
-                "runtime_path": "matrix" if predictor.uses_matrix else "dataframe"}
+                "runtime_path": predictor.path}
     finally:
         sys.path.remove(str(package))
 
@@ -479,11 +484,36 @@ def report(results: dict) -> list[dict]:
     print(f"\nours installed: package folder {sizes['package_folder'] / 1e3:.0f} kB + "
           f"site-packages {(sizes['ours'] - sizes['package_folder']) / 1e6:.0f} MB ({how}) "
           f"for {', '.join(sizes['requirements'])}")
+    fast = results.get("fast_path") or {}
+    print(f"\nfast path: {fast.get('file') or 'none'} "
+          f"({fast.get('reason') or ', '.join(fast.get('steps', []))})")
     checks = {k: v.get("predictions_match") for k, v in s.items() if "predictions_match" in v}
     print(f"\npredictions over HTTP equal in-process: {checks}; runtime path: "
           f"{inproc['runtime_path']}; load (1/5/15 min) before {results['load_before']} "
           f"after {results['load_after']}")
     return out
+
+
+# --------------------------------------------------------------------------- the package
+
+
+def export_package(X_train, y_train) -> tuple[Path, object]:
+    """The pipeline fitted in a tracked run of a temporary store and exported with mj.export
+    into _work/serve/package; (package folder, fitted model)."""
+    store = SERVE_WORK / "store"
+    shutil.rmtree(store, ignore_errors=True)
+    os.environ["MLOPS_STORE"] = str(store)
+    os.environ.pop("MLOPS_ARTIFACTS", None)
+    sys.path.insert(0, str(ROOT))
+    import mlops_jupyter as mj
+
+    model = make_pipeline()
+    with mj.start_run("bench_serve") as run:
+        mj.snapshot(X_train, "breast_cancer_train", role="train")
+        run.log_model(model.fit(X_train, y_train), "model")
+    package = mj.export(run.id, SERVE_WORK / "package")
+    mj.close_stores()
+    return package, model
 
 
 # --------------------------------------------------------------------------- main
@@ -506,22 +536,21 @@ def main() -> None:
     results: dict = {"load_before": loadavg(), "python": platform.python_version(),
                      "cpus": os.cpu_count(), "args": vars(args)}
 
-    sys.path.insert(0, str(ROOT))
+    X_train, X_test, y_train, _ = make_data()
+    package, model = export_package(X_train, y_train)
     import sklearn
 
-    from tests.serving_helpers import build_package
-
-    X_train, X_test, y_train, _ = make_data()
-    model = make_pipeline().fit(X_train, y_train)
-    package = SERVE_WORK / "package"
-    if package.exists():
-        shutil.rmtree(package)
-    build_package(package, model, X_train, name="breast_cancer")
+    results["versions"] = {"sklearn": sklearn.__version__}
+    results["fast_path"] = json.loads((package / "mlops-model.json").read_text())["fast_path"]
     (SERVE_WORK / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
     records = json.loads(X_test.to_json(orient="records"))
     bodies = [json.dumps({"dataframe_records": [r]}).encode() for r in records]
     expected = [int(v) for v in model.predict(X_test)]
-    results["versions"] = {"sklearn": sklearn.__version__}
+    requirements = (package / "requirements.txt").read_text().split("\n")
+    requirements = [line.split("#")[0].strip() for line in requirements
+                    if line.split("#")[0].strip()]
+    ours_python = package_venv(package / "requirements.txt")
+    results["ours_python"] = str(ours_python or sys.executable)
 
     mlflow_model = mlflow_python = None
     if not args.no_peer:
@@ -537,26 +566,27 @@ def main() -> None:
     results["in_process"] = in_process(package, model, bodies, args.requests)
     print(f"[serve] in-process: {results['in_process']}", file=sys.stderr)
 
-    specs = server_specs(package, mlflow_model, mlflow_python)
+    specs = server_specs(package, ours_python or Path(sys.executable), mlflow_model,
+                         mlflow_python)
     results["servers"] = {}
     for name in ("bare", "ours", "mlflow"):
         if name in specs:
             check = expected if name != "bare" else None
             results["servers"][name] = bench_server(name, specs[name], bodies, args, check)
 
-    pins = distribution_closure(RUNTIME_REQUIREMENTS)
-    results["sizes"] = {"package_folder": dir_size(package),
-                        "runtime_distributions": {p: distribution_size(p) for p in pins}}
-    # requirements.txt as the exporter will write it: the runtime's needs, pinned to this venv
-    top = {p.split("==")[0].lower(): p for p in pins}
-    results["sizes"]["requirements"] = [top[n] for n in RUNTIME_REQUIREMENTS]
-    site = venv_size(results["sizes"]["requirements"])
-    results["sizes"]["venv_site_packages"] = site
+    results["sizes"] = {"package_folder": dir_size(package), "requirements": requirements}
+    if ours_python is not None:
+        results["sizes"]["venv_site_packages"] = dir_size(site_packages(ours_python))
+    else:
+        pins = distribution_closure(requirements)
+        results["sizes"]["runtime_distributions"] = {p: distribution_size(p) for p in pins}
+        results["sizes"]["venv_site_packages"] = None
     results["sizes"]["ours"] = results["sizes"]["package_folder"] + (
-        site if site is not None else sum(results["sizes"]["runtime_distributions"].values()))
+        results["sizes"]["venv_site_packages"]
+        if results["sizes"]["venv_site_packages"] is not None
+        else sum(results["sizes"]["runtime_distributions"].values()))
     if mlflow_python is not None:
-        site = next((mlflow_python.parent.parent / "lib").glob("python*/site-packages"))
-        results["sizes"]["mlflow"] = dir_size(site)
+        results["sizes"]["mlflow"] = dir_size(site_packages(mlflow_python))
     results["load_after"] = loadavg()
     results["table"] = report(results)
     out_json.write_text(json.dumps(results, indent=2, default=str))

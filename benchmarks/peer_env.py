@@ -28,7 +28,9 @@ def peer_python(name: str, requirements: list[str]) -> Path:
     print(f"[peer_env] creating {venv} with {requirements} (one-off)", file=sys.stderr)
     if uv:
         subprocess.run([uv, "venv", "-q", "--allow-existing", "-p", sys.executable, str(venv)], check=True)
-        subprocess.run([uv, "pip", "install", "-q", "-p", str(python), *requirements], check=True)
+        # compiled as pip does by default: a start-up timed later must not compile the venv
+        subprocess.run([uv, "pip", "install", "-q", "--compile-bytecode", "-p", str(python),
+                        *requirements], check=True)
     else:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)

@@ -4,11 +4,13 @@ The runtime (``deploy/runtime/``, described in its README.md) reads these; this 
 them, from the training frame, for the exporter. Layout of a package folder:
 
     serve.py, app.py, predictor.py, payloads.py, metrics.py, drift_monitor.py, manifest.py,
+    fast_path.py            <- the NumPy fast path of a linear pipeline (fast_path.json)
     mlflow_loader.py        <- MLflow's loader module (MLmodel, written by deploy/mlmodel.py)
     drift_statistics.py     <- analysis/drift/statistics.py, copied (the one source)
     mlops-model.json        <- the manifest (README.md, "The manifest")
     model.skops             <- the model, saved with skops
     reference.json          <- reference_profile(training frame)
+    fast_path.json          <- a linear model's parameters for the NumPy path (deploy/fast_path.py)
     README.md               <- the runtime's README (how to run and call the server)
 """
 
@@ -26,7 +28,8 @@ from ..analysis.drift import statistics as drift_statistics
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_FILES = ("serve.py", "app.py", "predictor.py", "payloads.py", "metrics.py",
-                 "drift_monitor.py", "manifest.py", "mlflow_loader.py", "README.md")
+                 "drift_monitor.py", "manifest.py", "fast_path.py", "mlflow_loader.py",
+                 "README.md")
 STATISTICS_MODULE = "drift_statistics.py"  # the name the runtime imports it by
 MANIFEST_NAME = "mlops-model.json"
 MODEL_NAME = "model.skops"

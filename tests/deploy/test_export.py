@@ -72,7 +72,8 @@ def test_export_a_run_writes_every_file_with_matching_hashes_and_parity(tmp_path
 
     requirements = (folder / "requirements.txt").read_text().splitlines()
     names = [line.split("==")[0] for line in requirements]
-    assert names == ["numpy", "pandas", "scikit-learn", "scipy", "skops", "uvicorn"]
+    assert names == ["httptools", "numpy", "pandas", "scikit-learn", "scipy", "skops",
+                     "uvicorn"]
     env = mj.get_run(run.id).environment["packages"]
     assert f"scikit-learn=={env['scikit-learn']}" in requirements
 

@@ -20,17 +20,20 @@ Routing here is one dict lookup, the body is read once, and the response is one 
 
 Errors are ``{"error": "..."}`` with the HTTP status (400 malformed, 404 unknown route or
 model, 405 wrong method, 413 body over the limit, 415 unknown content type, 422 input that
-does not fit the schema, 500 a bug). An exception in a handler is logged with its traceback
+does not fit the schema, 500 a bug, 503 a row that needs a model file that could not be
+loaded). An exception in a handler is logged with its traceback
 and answered 500; the server keeps serving. One JSON log line per request goes to stderr.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -107,9 +110,14 @@ class App:
 
     def __init__(self, package_dir: str | Path, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  drift_window: int | None = None, drift_log: str | None = None,
-                 health_route: str | None = None, predict_route: str | None = None):
+                 health_route: str | None = None, predict_route: str | None = None,
+                 preload_model: bool = False):
         started = time.perf_counter()
-        self.predictor = Predictor(package_dir)
+        # lazy: with a fast path, ready after NumPy and fast_path.json; the skops model (and
+        # scikit-learn) loads on the first batch that needs it, or now in the background
+        # when preload_model is set
+        self.predictor = Predictor(package_dir, lazy=True)
+        self.preload_model = preload_model
         manifest = self.predictor.manifest
         self.name, self.version = manifest.name, manifest.version
         self.max_body_bytes = max_body_bytes
@@ -143,8 +151,21 @@ class App:
         self.load_seconds = time.perf_counter() - started
         _log_json("info", event="model loaded", model=self.name, version=self.version,
                   seconds=round(self.load_seconds, 3),
-                  path="matrix" if self.predictor.uses_matrix else "dataframe",
+                  path=self.predictor.path, model_file_loaded=self.predictor.model_loaded,
                   drift_monitor=self.drift is not None, pid=os.getpid())
+
+    def _load_model(self, trigger: str) -> None:
+        """Load the skops model (in a worker thread: the event loop keeps answering)."""
+        started = time.perf_counter()
+        try:
+            self.predictor.load_model()
+        except Exception as exc:
+            _log_json("error", event="model file not loaded", trigger=trigger,
+                      error=f"{type(exc).__name__}: {exc}")
+            raise
+        _log_json("info", event="model file loaded", trigger=trigger,
+                  seconds=round(time.perf_counter() - started, 3),
+                  path=("matrix" if self.predictor.uses_matrix else "dataframe"))
 
     def _add(self, path: str, methods: dict[str, Any]) -> None:
         self.routes[path] = (path, methods)
@@ -162,12 +183,19 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.preload_model and not self.predictor.model_loaded:
+                    threading.Thread(target=self._preload, name="preload-model",
+                                     daemon=True).start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.drift is not None:
                     self.drift.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _preload(self) -> None:
+        with contextlib.suppress(Exception):  # logged; a request needing it answers 503
+            self._load_model("preload")
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
@@ -265,6 +293,12 @@ class App:
 
     async def _score(self, batch: Any, probabilities: bool) -> Any:
         predictor = self.predictor
+        if predictor.needs_model(batch):
+            try:
+                await asyncio.to_thread(self._load_model, "request")
+            except Exception as exc:
+                raise InputError(f"the model file could not be loaded, so rows with missing "
+                                 f"or non-finite values cannot be scored: {exc}", 503) from None
         if batch.n_rows > INLINE_MAX_ROWS:
             result = await asyncio.to_thread(predictor.predict, batch, probabilities)
         else:
@@ -382,7 +416,9 @@ class App:
         if self.drift is None:
             return error(404, "this package has no reference profile: live drift is off")
         raw = request.query_param("min_rows")
-        from drift_monitor import DEFAULT_MIN_ROWS
+        from drift_monitor import DEFAULT_MIN_ROWS, load_statistics
+
+        await asyncio.to_thread(load_statistics)  # SciPy, imported on the first report
 
         min_rows = DEFAULT_MIN_ROWS
         if raw is not None:
@@ -441,4 +477,5 @@ def create_app() -> App:
         drift_log=env.get("MLOPS_DRIFT_LOG") or None,
         health_route=env.get("AIP_HEALTH_ROUTE") or None,
         predict_route=env.get("AIP_PREDICT_ROUTE") or None,
+        preload_model=env.get("MLOPS_PRELOAD_MODEL", "").lower() in ("1", "true", "yes"),
     )

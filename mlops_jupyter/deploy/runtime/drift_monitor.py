@@ -30,8 +30,10 @@ import time
 from collections import deque
 from typing import Any
 
-import drift_statistics as st
 import numpy as np
+
+# drift_statistics imports SciPy (half a second): loaded on the first report, not at start-up
+st: Any = None
 
 SMALL_SAMPLE_MAX = 1000
 MISSING_SHARE_THRESHOLD = 0.05
@@ -39,6 +41,16 @@ DATASET_DRIFT_SHARE = 0.5
 MAX_UNSEEN_LISTED = 20
 DEFAULT_WINDOW = 5000
 DEFAULT_MIN_ROWS = 30
+
+
+def load_statistics() -> Any:
+    """The drift statistics module (imported on first use)."""
+    global st
+    if st is None:
+        import drift_statistics
+
+        st = drift_statistics
+    return st
 
 
 def label(value: Any) -> str:
@@ -120,6 +132,7 @@ class DriftMonitor:
     # ------------------------------------------------------------------ the report
 
     def report(self, min_rows: int = DEFAULT_MIN_ROWS) -> dict[str, Any]:
+        load_statistics()
         n = self.n_rows
         out: dict[str, Any] = {
             "model": self.model_name, "version": self.model_version,

@@ -49,6 +49,7 @@ class Manifest:
     input_example: tuple[dict[str, Any], ...]
     files: dict[str, str]  # relative path -> SHA-256 hex digest
     raw: dict[str, Any]
+    fast_path_file: str | None = None  # fast_path.json: the NumPy evaluator's parameters
 
 
 def sha256_of(path: Path) -> str:
@@ -117,6 +118,10 @@ def load_manifest(directory: str | Path) -> Manifest:
         raise ManifestError(f"{path}: input_schema.columns has duplicate names")
     reference = raw.get("reference")
     reference_file = reference.get("file") if isinstance(reference, dict) else None
+    fast_path = raw.get("fast_path")
+    fast_path_file = fast_path.get("file") if isinstance(fast_path, dict) else None
+    if fast_path_file is not None and not isinstance(fast_path_file, str):
+        raise ManifestError(f"{path}: fast_path.file must be a file name")
     example = raw.get("input_example") or []
     files = raw.get("files") or {}
     if not isinstance(files, dict):
@@ -133,6 +138,7 @@ def load_manifest(directory: str | Path) -> Manifest:
         input_example=tuple(r for r in example if isinstance(r, dict)),
         files={str(k): str(v) for k, v in files.items()},
         raw=raw,
+        fast_path_file=fast_path_file,
     )
 
 

@@ -14,6 +14,13 @@ kind. A request that does not match the schema raises :class:`InputError` naming
 column at fault (missing, unexpected, wrong type, unseen category when the column rejects
 them), so one answer tells the caller everything to fix.
 
+Fast path. A package whose export found the model to be a supported linear pipeline has
+``fast_path.json`` (see fast_path.py): complete numeric batches are then scored by NumPy alone,
+with the model's exact arithmetic, and ``Predictor(..., lazy=True)`` (what the server uses)
+does not load the skops model, nor import scikit-learn, SciPy or pandas, until a batch the
+fast path does not cover arrives (a missing or non-finite value: the model judges it). Only
+the model file's SHA-256 is checked at start-up then; the trust-list check runs when it loads.
+
 Predicting. When every input is numeric, the model is fed a float64 matrix instead of a
 DataFrame, but only if a probe at start-up shows the matrix gives the same predictions and
 probabilities equal within ``PROBABILITY_TOLERANCE`` (pandas conversion is the biggest cost of
@@ -28,10 +35,12 @@ are wanted.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import fast_path
 import numpy as np
 from manifest import (
     Column,
@@ -44,8 +53,9 @@ from manifest import (
 
 NUMERIC_PATH_KINDS = frozenset({"numeric", "boolean"})
 MAX_EXAMPLES_IN_MESSAGE = 5
-# Probabilities of the matrix path may differ from the DataFrame path's in the last bits only.
-PROBABILITY_TOLERANCE = 1e-12
+# Probabilities of the matrix and NumPy paths may differ from the DataFrame path's in the
+# last bits only (one definition, in fast_path.py).
+PROBABILITY_TOLERANCE = fast_path.PROBABILITY_TOLERANCE
 # scikit-learn warns on every call when a model fitted on a DataFrame gets a matrix. The
 # matrix path is only taken after the probe proved it predicts the same, so this one warning
 # says nothing; it is ignored by its exact text, nothing else.
@@ -157,26 +167,106 @@ class Predictor:
 
     ``Predictor(directory)`` reads ``directory/mlops-model.json``, checks the model file's types
     against the manifest, loads the model and decides the fastest exact prediction path.
+    ``lazy=True``: when the package has a fast path (``fast_path.json``), the skops model is
+    loaded only when a batch needs it (:meth:`needs_model`, :meth:`load_model`).
     """
 
-    def __init__(self, directory: Any, manifest: Manifest | None = None):
+    def __init__(self, directory: Any, manifest: Manifest | None = None, *, lazy: bool = False):
         self.manifest = manifest or load_manifest(directory)
         self.columns: tuple[Column, ...] = self.manifest.columns
         self.names: list[str] = [c.name for c in self.columns]
         self.name_set = frozenset(self.names)
         self._checks = [(c, *_CHECKS[c.kind]) for c in self.columns]
         self._numeric = [c.kind == "numeric" for c in self.columns]
-        self.model = self._load_model()
-        self._split_pipeline()
-        self.is_classifier = self._classifier()
-        self.has_probabilities = self.is_classifier and hasattr(self._final, "predict_proba")
-        classes = getattr(self.model, "classes_", None) if self.is_classifier else None
-        self.classes: list[Any] | None = None if classes is None else np.asarray(classes).tolist()
-        self.uses_matrix = self._matrix_path_is_exact()
+        self._model: Any = None
+        self._loaded = False  # set last: another thread may be asking needs_model()
+        self._model_error: Exception | None = None
+        self._lock = threading.Lock()
+        self.uses_matrix: bool | None = None  # the skops model's input: known once loaded
+        self.fast = self._load_fast_path()
+        if self.fast is not None:
+            self.is_classifier = self.fast.is_classifier
+            self.has_probabilities = self.fast.has_probabilities
+            self.classes: list[Any] | None = (None if self.fast.classes is None
+                                              else self.fast.classes.tolist())
+        if self.fast is None or not lazy:
+            self.load_model()
+        else:  # a changed model file is refused at start-up, as when it is loaded
+            package_file(self.manifest, self.manifest.model_file)
+
+    @property
+    def path(self) -> str:
+        """How complete batches are scored: "numpy" (fast path), "matrix" or "dataframe"
+        (the skops model fed a float64 matrix or a DataFrame; None: not loaded yet)."""
+        if self.fast is not None:
+            return "numpy"
+        return "matrix" if self.uses_matrix else "dataframe"
+
+    @property
+    def model(self) -> Any:
+        """The skops model (loaded now if it was not)."""
+        self.load_model()
+        return self._model
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._loaded
+
+    def needs_model(self, batch: Batch) -> bool:
+        """True when scoring ``batch`` needs the skops model and it is not loaded yet."""
+        return not self._loaded and not (self.fast is not None and batch.complete)
 
     # ---------------------------------------------------------------- loading
 
-    def _load_model(self) -> Any:
+    def _load_fast_path(self) -> fast_path.FastPath | None:
+        name = self.manifest.fast_path_file
+        if name is None or not all(c.kind in NUMERIC_PATH_KINDS for c in self.columns):
+            return None
+        try:
+            fast = fast_path.load(package_file(self.manifest, name))
+        except fast_path.FastPathError as exc:
+            raise ManifestError(str(exc)) from None
+        if fast.n_features != len(self.columns):
+            raise ManifestError(f"{name}: takes {fast.n_features} features; the input schema "
+                                f"has {len(self.columns)} columns")
+        return fast
+
+    def load_model(self) -> None:
+        """Load the skops model (once; thread-safe) and decide its input path. A failure is
+        raised again on every later call (the package is broken until it is replaced)."""
+        if self._loaded:
+            return
+        with self._lock:
+            if self._loaded:
+                return
+            if self._model_error is not None:
+                raise self._model_error
+            try:
+                model = self._read_model()
+                self._set_model(model)
+            except Exception as exc:
+                self._model_error = exc
+                raise
+
+    def _set_model(self, model: Any) -> None:
+        self._model = model
+        self._split_pipeline()
+        is_classifier = self._classifier()
+        has_probabilities = is_classifier and hasattr(self._final, "predict_proba")
+        classes = getattr(model, "classes_", None) if is_classifier else None
+        classes = None if classes is None else np.asarray(classes).tolist()
+        if self.fast is not None and (is_classifier, has_probabilities, classes) != (
+                self.is_classifier, self.has_probabilities, self.classes):
+            self._model = None
+            raise ManifestError(
+                f"{self.manifest.fast_path_file} does not describe "
+                f"{self.manifest.model_file} (classes or outputs differ); re-export the model")
+        self.is_classifier, self.has_probabilities = is_classifier, has_probabilities
+        self.classes = classes
+        self.uses_matrix = self._matrix_path_is_exact()
+        self._loaded = True
+
+    def _read_model(self) -> Any:
         import skops.io as sio
 
         path = package_file(self.manifest, self.manifest.model_file)
@@ -205,7 +295,7 @@ class Predictor:
         """
         from sklearn.pipeline import Pipeline
 
-        model = self.model
+        model = self._model
         self._head: list[Any] | None = None
         self._final = model
         if isinstance(model, Pipeline) and len(model.steps) > 1:
@@ -219,9 +309,9 @@ class Predictor:
         from sklearn.base import is_classifier
 
         try:
-            return bool(is_classifier(self.model))
+            return bool(is_classifier(self._model))
         except Exception:
-            return hasattr(self.model, "classes_")
+            return hasattr(self._model, "classes_")
 
     def _probe_batch(self) -> Batch | None:
         """Rows to compare the two prediction paths on: the manifest's input example, or
@@ -444,6 +534,11 @@ class Predictor:
         A model that rejects the values (e.g. an encoder meeting an unknown category) raises
         InputError 422 with the model's message.
         """
+        if self.fast is not None and batch.complete:
+            predictions, proba = self.fast.predict(self._matrix(batch),
+                                                   probabilities and self.has_probabilities)
+            return Prediction(predictions, proba)
+        self.load_model()
         X = self._matrix(batch) if self.uses_matrix else self._frame(batch)
         try:
             return self._run(X, probabilities, batch.complete)
