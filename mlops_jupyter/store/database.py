@@ -664,6 +664,13 @@ class Store:
         with self.read() as conn:
             return listing.page_rows(conn, run_ids)
 
+    def experiment_counts(self) -> list[tuple[str, int]]:
+        """(name, number of runs) of every experiment, by name."""
+        from . import listing
+
+        with self.read() as conn:
+            return listing.experiment_counts(conn)
+
     def change_token(self) -> tuple[str, int]:
         """(a token that changes with every write a runs listing shows, number of runs)."""
         from . import listing

@@ -190,6 +190,14 @@ def page_rows(conn: sa.Connection, run_ids: Sequence[str]) -> list[dict[str, Any
     return [rows[i] for i in ids if i in rows]
 
 
+def experiment_counts(conn: sa.Connection) -> list[tuple[str, int]]:
+    """(experiment name, number of runs) of every experiment, by name."""
+    e, r = t.experiments, t.runs
+    return [tuple(row) for row in conn.execute(
+        sa.select(e.c.name, sa.func.count(r.c.id)).select_from(e.outerjoin(r, r.c.experiment_id == e.c.id))
+        .group_by(e.c.name).order_by(e.c.name))]
+
+
 def change_token(conn: sa.Connection) -> tuple[str, int]:
     """(a token that changes when a run is created or ends, logs a metric, param, tag or
     artifact, or the registry changes; the number of runs), in one query.
