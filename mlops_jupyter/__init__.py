@@ -109,6 +109,12 @@ def unload_ipython_extension(ipython: _typing.Any) -> None:
     _unload(ipython)
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (the lab extension's REST API): mlops_jupyter.server,
+    which imports jupyter_server only when the server loads it."""
+    return [{"module": "mlops_jupyter.server"}]
+
+
 def _register_displays() -> None:
     import sys
 

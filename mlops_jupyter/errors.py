@@ -43,7 +43,18 @@ class InvalidValueError(MlopsError, ValueError):
 
 
 class FilterSyntaxError(MlopsError, ValueError):
-    """A run filter expression could not be parsed; the message names the position."""
+    """A run filter (or order_by) could not be parsed; the message names the position.
+
+    ``position``: the 0-based offset of the error in ``expression`` (None when unknown), so a
+    front end can put its caret there; ``what``: ``"run filter"`` or ``"order_by"``.
+    """
+
+    def __init__(self, message: str, position: int | None = None,
+                 expression: str | None = None, what: str = "run filter"):
+        super().__init__(message)
+        self.position = position
+        self.expression = expression
+        self.what = what
 
 
 class NotFoundError(MlopsError, LookupError):

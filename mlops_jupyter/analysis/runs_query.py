@@ -92,7 +92,7 @@ def tokenize(expr: str, what: str = "run filter") -> list[Token]:
                 message = f"unterminated quoted key: close it with {quote}"
             else:
                 message = f"unexpected character {char!r}"
-            raise FilterSyntaxError(_point(expr, start, message, what))
+            raise _point(expr, start, message, what)
         kind = match.lastgroup or ""
         text = match.group(kind)
         start = match.start(kind)
@@ -104,8 +104,11 @@ def tokenize(expr: str, what: str = "run filter") -> list[Token]:
     return tokens
 
 
-def _point(expr: str, pos: int, message: str, what: str = "run filter") -> str:
-    return f"bad {what} at position {pos}: {message}\n  {expr}\n  {' ' * pos}^"
+def _point(expr: str, pos: int, message: str, what: str = "run filter") -> FilterSyntaxError:
+    """The error at ``pos`` of ``expr``: the message shows a caret under it, and the error
+    carries the position for front ends that show their own."""
+    return FilterSyntaxError(f"bad {what} at position {pos}: {message}\n  {expr}\n  {' ' * pos}^",
+                             position=pos, expression=expr, what=what)
 
 
 # -- columns -----------------------------------------------------------------------------------
@@ -141,7 +144,7 @@ _KINDS_OF_VALUES = "params.<key>, metrics.<key>, tags.<key>"
 def resolve_column(tok: Token, expr: str, what: str = "run filter") -> Column:
     """The frame column an identifier names (MLflow's prefixes and attribute aliases)."""
     def fail(message: str) -> FilterSyntaxError:
-        return FilterSyntaxError(_point(expr, tok.pos, message, what))
+        return _point(expr, tok.pos, message, what)
 
     prefix, dot, rest = tok.text.partition(".")
     key = rest[1:-1] if rest[:1] in ("`", '"') else rest
@@ -222,7 +225,7 @@ class _Parser:
         return tok.kind == kind and (not texts or tok.text in texts)
 
     def fail(self, message: str, tok: Token | None = None) -> FilterSyntaxError:
-        return FilterSyntaxError(_point(self.expr, (tok or self.peek()).pos, message))
+        return _point(self.expr, (tok or self.peek()).pos, message)
 
     def error(self, message: str, tok: Token | None = None) -> FilterSyntaxError:
         tok = tok or self.peek()
@@ -399,6 +402,11 @@ def parse_filter(expr: str):
     return _Parser(expr).parse()
 
 
+def conditions_of(tree) -> list[Condition]:
+    """Every comparison of a parsed filter, in the order written."""
+    return list(_conditions(tree))
+
+
 def _conditions(node) -> Iterator[Condition]:
     """Every leaf of the tree, without recursion."""
     stack = [node]
@@ -518,14 +526,16 @@ def like_pattern(pattern: str, ignore_case: bool) -> re.Pattern:
 
 
 # -- evaluation --------------------------------------------------------------------------------
-def apply_filter(frame, expr, *, known_columns: Collection[str] = ()):
+def apply_filter(frame, expr, *, known_columns: Collection[str] = (), text: str | None = None):
     """Rows of the runs ``frame`` for which ``expr`` (a string or a parsed tree) is true.
 
     ``known_columns``: columns some run in the store has although none in ``frame`` does
     (``mj.runs(experiment)`` lists only that experiment's keys); they are all missing here.
+    ``text``: the filter as written, when ``expr`` is a parsed tree (errors show it).
     """
     tree = parse_filter(expr) if isinstance(expr, str) else expr
-    text = expr if isinstance(expr, str) else ""
+    if text is None:
+        text = expr if isinstance(expr, str) else ""
     _check_columns(frame, tree, text, known_columns)
     true, _ = _truth(frame, tree)
     return frame[true]
@@ -537,8 +547,8 @@ def _check_columns(frame, tree, expr: str, known_columns: Collection[str]) -> No
         name = cond.column.name
         if name in present or name in known_columns or cond.op in ("isnull", "notnull"):
             continue
-        raise FilterSyntaxError(_point(expr, cond.column.pos, unknown_column(
-            name, present | set(known_columns))))
+        raise _point(expr, cond.column.pos, unknown_column(
+            name, present | set(known_columns)))
 
 
 def unknown_column(name: str, columns: Collection[str]) -> str:
@@ -673,6 +683,31 @@ def prefilter_conditions(expr) -> list[tuple[str, str, str, Any]]:
     return out
 
 
+def exact_conditions(expr) -> list[tuple[str, str, str, Any]] | None:
+    """The filter as database conditions whose conjunction is exactly the filter, or None.
+
+    Exact when the filter is an ``and`` of comparisons that each push down without slack:
+    a metric compared with numbers (NaN is stored as NULL: missing, as in the frame), a
+    param or tag equal to (or IN) plain text, a text attribute equal to (or IN) values. Then
+    the database alone filters (and may order and page); otherwise the frame filter decides.
+    """
+    tree = parse_filter(expr) if isinstance(expr, str) else expr
+    terms = [tree]
+    out: list[tuple[str, str, str, Any]] = []
+    while terms:
+        node = terms.pop(0)
+        if isinstance(node, Junction) and node.op == "and":
+            terms[:0] = list(node.children)
+            continue
+        if not isinstance(node, Condition) or node.column.kind == "time":
+            return None  # or / not, and times (pushed with a second of slack)
+        pushed = _pushdown(node)
+        if pushed is None:
+            return None
+        out.append(pushed)
+    return out if len(out) <= MAX_PUSHED_CONDITIONS else None
+
+
 def _plain_text(value: Any) -> bool:
     """A string that equals only itself under :func:`values_equal`."""
     return (isinstance(value, str) and _number(value) is None and _boolean(value) is None
@@ -717,8 +752,8 @@ def parse_order_by(order_by: str | list[str] | None) -> list[tuple[Column, bool,
 
         def fail(message: str, tok: Token, text: str = item) -> FilterSyntaxError:
             found = "the end" if tok.kind == "end" else repr(tok.text)
-            return FilterSyntaxError(_point(text, tok.pos, f"{message}, found {found}",
-                                            "order_by"))
+            return _point(text, tok.pos, f"{message}, found {found}",
+                                            "order_by")
 
         if tokens[0].kind == "end":
             continue  # "" is MLflow's default order, as None and []
@@ -758,8 +793,8 @@ def sort_runs(frame: Any, order_by: str | list[str] | None, *,
     present = set(map(str, frame.columns))
     for column, _, text in keys:
         if column.name not in present and column.name not in known_columns:
-            raise FilterSyntaxError(_point(text, column.pos, unknown_column(
-                column.name, present | set(known_columns)), "order_by"))
+            raise _point(text, column.pos, unknown_column(
+                column.name, present | set(known_columns)), "order_by")
     n = len(frame)
     # np.lexsort sorts by the last key first: run_id, then newest first, then order_by reversed
     sort_keys: list[Any] = []

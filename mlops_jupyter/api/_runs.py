@@ -14,7 +14,6 @@ from ._store import get_store
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..store import Store
     from ..tracking.artifact import Artifact
     from ..tracking.records import RunRecord
 
@@ -343,24 +342,6 @@ def log_model(estimator: Any, name: str = "model", X_example: Any = None) -> Art
     return active.require().log_model(estimator, name, X_example)
 
 
-def reap_crashed_runs(store: Store) -> None:
-    """Mark RUNNING runs as CRASHED when their process is dead: at once for a dead pid on
-    this host, on any host when their heartbeat stopped (tracking/heartbeat.py)."""
-    from ..tracking.heartbeat import crash_reason
-    from ..tracking.process import host_name, is_alive
-
-    me = host_name()
-    crashed: dict[str, tuple[str, float | None]] = {}
-    for r in store.running_runs():
-        if r["host"] == me and r["pid"] is not None and not is_alive(r["pid"], r["process_start"]):
-            crashed[r["id"]] = ("the process running this run died before it ended", None)
-        else:
-            reason = crash_reason(r)
-            if reason is not None:
-                crashed[r["id"]] = (reason, r["heartbeat_at"])
-    store.mark_crashed(crashed)
-
-
 def runs(experiment: str | None = None, filter: str | None = None,
          order_by: str | list[str] | None = None, limit: int | None = None) -> pd.DataFrame:
     """The runs of the store as a DataFrame, one row per run.
@@ -405,15 +386,7 @@ def runs_frame(experiment: str | None = None, filter: str | None = None,
                order_by: str | list[str] | None = None, limit: int | None = None
                ) -> tuple[pd.DataFrame, frozenset[str]]:
     """``runs(...)`` and the columns some run in the store has (for filters on the frame)."""
-    from ..analysis.runs_query import (
-        apply_filter,
-        is_empty,
-        parse_filter,
-        parse_order_by,
-        prefilter_conditions,
-        sort_runs,
-    )
-    from ..tracking.runs_frame import build_runs_frame
+    from ..tracking.run_listing import runs_frame as _runs_frame
 
     check_str("experiment", experiment)
     check_str("filter", filter)
@@ -423,22 +396,7 @@ def runs_frame(experiment: str | None = None, filter: str | None = None,
                       'a column name with optional "asc"/"desc" ("metrics.f1 desc"), a list '
                       "of them, or None")
     check_count("limit", limit, 0)
-    # Both are parsed before the store is touched: a typo costs no query.
-    tree = None if is_empty(filter) else parse_filter(filter)
-    parse_order_by(order_by)
-    store = get_store()
-    reap_crashed_runs(store)
-    conditions = prefilter_conditions(tree) if tree is not None else []
-    tables = store.runs_tables(experiment, conditions)
-    frame = build_runs_frame(tables)
-    known = frozenset(map(str, frame.columns)) | frozenset(
-        f"{kind}.{key}" for kind, keys in tables.get("store_keys", {}).items() for key in keys)
-    if tree is not None:
-        frame = apply_filter(frame, tree, known_columns=known)
-    frame = sort_runs(frame, order_by, known_columns=known)
-    if limit is not None:
-        frame = frame.head(int(limit))
-    return frame, known
+    return _runs_frame(get_store(), experiment, filter, order_by, limit)
 
 
 def get_run(run_id: str) -> RunRecord:
@@ -470,6 +428,8 @@ def get_run(run_id: str) -> RunRecord:
     from ..tracking.records import RunRecord
 
     check_str("run_id", run_id, optional=False)
+    from ..tracking.run_listing import reap_crashed_runs
+
     store = get_store()
     reap_crashed_runs(store)
     return RunRecord.from_record(store.run_record(store.resolve_run_id(run_id)), store)

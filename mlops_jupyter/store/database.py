@@ -11,7 +11,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,14 +25,15 @@ from .artifacts import ArtifactStore, StoredBlob
 from .location import StoreLocation, display_url, resolve_location
 
 if TYPE_CHECKING:
+    from .listing import RunScope
     from .registry import ModelChange
 
 T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest schema revision this code knows; bump with every new migration file.
-HEAD_REVISION = "0004"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+HEAD_REVISION = "0005"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 
 
 # conn.info key of the experiment ids a write transaction found (kept once it commits).
@@ -633,6 +634,62 @@ class Store:
         if self.engine.dialect.name == "postgresql":
             return sa.cast(sa.extract("epoch", sa.func.clock_timestamp()), sa.Float)
         return (sa.func.julianday("now") - 2440587.5) * 86400.0  # SQLite: days -> Unix seconds
+
+    # -- paged listings for front ends (listing.py) ----------------------------------------
+    def page_ids(self, scope: RunScope, order: Sequence[tuple[str, bool]], limit: int,
+                 offset: int) -> tuple[int, list[str]]:
+        """(runs in scope, ids of one page), ordered and paged in SQL (attributes only)."""
+        from . import listing
+
+        with self.read() as conn:
+            return listing.page_ids(conn, listing.scope_clauses(self._condition, scope),
+                                    order, limit, offset)
+
+    def narrow_runs_tables(self, scope: RunScope,
+                           keys: Mapping[str, Collection[str]]) -> dict[str, Any]:
+        """:meth:`runs_tables` of the runs in scope with only the params/metrics/tags
+        ``keys`` (what a filter and an order need), for ``build_runs_frame``."""
+        from . import listing
+
+        with self.read() as conn:
+            return listing.narrow_tables(conn, listing.scope_clauses(self._condition, scope),
+                                         keys)
+
+    def existing_keys(self, kind: str, keys: Collection[str]) -> set[str]:
+        """Which of ``keys`` some run of the store has as a ``kind`` (params/metrics/tags)."""
+        from . import listing
+
+        with self.read() as conn:
+            return listing.existing_keys(conn, kind, keys)
+
+    def run_keys(self, scope: RunScope | None = None) -> dict[str, list[str]]:
+        """The params/metrics/tags keys of the runs in ``scope`` (all runs when None)."""
+        from . import listing
+
+        with self.read() as conn:
+            clauses = [] if scope is None else listing.scope_clauses(self._condition, scope)
+            return listing.all_keys(conn, clauses)
+
+    def page_rows(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """What a listing shows of each run, with min/max/latest of each metric."""
+        from . import listing
+
+        with self.read() as conn:
+            return listing.page_rows(conn, run_ids)
+
+    def experiment_counts(self) -> list[tuple[str, int]]:
+        """(name, number of runs) of every experiment, by name."""
+        from . import listing
+
+        with self.read() as conn:
+            return listing.experiment_counts(conn)
+
+    def change_token(self) -> tuple[str, int]:
+        """(a token that changes with every write a runs listing shows, number of runs)."""
+        from . import listing
+
+        with self.read() as conn:
+            return listing.change_token(conn)
 
     def running_runs(self) -> list[dict[str, Any]]:
         """The RUNNING runs: who runs them (pid, host, process start), their last heartbeat

@@ -110,6 +110,7 @@ params = sa.Table(
     sa.Column("run_id", StorableString(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("key", StorableString(255), primary_key=True),
     sa.Column("value", JSONText()),
+    sa.Index("ix_params_key", "key"),
 )
 
 # Every logged value; `latest_metrics` keeps the last one per key so listing runs never
@@ -134,6 +135,7 @@ latest_metrics = sa.Table(
     sa.Column("value", sa.Float),
     sa.Column("step", sa.BigInteger, nullable=False),  # 64-bit: values.STEP_MIN..STEP_MAX
     sa.Column("timestamp", sa.Float, nullable=False),
+    sa.Index("ix_latest_metrics_key_value", "key", "value"),
 )
 
 tags = sa.Table(
@@ -142,6 +144,7 @@ tags = sa.Table(
     sa.Column("run_id", StorableString(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("key", StorableString(255), primary_key=True),
     sa.Column("value", StorableText(), nullable=False),
+    sa.Index("ix_tags_key", "key"),
 )
 
 artifacts = sa.Table(

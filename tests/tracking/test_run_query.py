@@ -206,3 +206,15 @@ def test_huge_and_deep_filters_through_the_store(store_spec):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(mj.runs(filter="not " * 40 + "metrics.acc >= 0")) == 3
+
+
+def test_an_unknown_column_error_shows_the_filter_and_its_position():
+    """mj.runs hands a parsed filter to the frame filter: the message still shows the filter
+    text with the caret under the bad column, and the error carries the position."""
+    with mj.start_run():
+        mj.log_metric("accuracy", 1.0)
+    with pytest.raises(mj.FilterSyntaxError) as caught:
+        mj.runs(filter="status = 'FINISHED' and metrics.acuracy > 1")
+    message = str(caught.value)
+    assert "status = 'FINISHED' and metrics.acuracy > 1\n" + " " * 26 + "^" in message
+    assert "metrics.accuracy" in message and caught.value.position == 24
