@@ -4,6 +4,7 @@ The runtime (``deploy/runtime/``, described in its README.md) reads these; this 
 them, from the training frame, for the exporter. Layout of a package folder:
 
     serve.py, app.py, predictor.py, payloads.py, metrics.py, drift_monitor.py, manifest.py
+    batch.py                <- offline scoring of a Parquet/CSV file (mlops-jupyter predict)
     drift_statistics.py     <- analysis/drift/statistics.py, copied (the one source)
     mlops-model.json        <- the manifest (README.md, "The manifest")
     model.skops             <- the model, saved with skops
@@ -25,7 +26,7 @@ from ..analysis.drift import statistics as drift_statistics
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_FILES = ("serve.py", "app.py", "predictor.py", "payloads.py", "metrics.py",
-                 "drift_monitor.py", "manifest.py", "README.md")
+                 "drift_monitor.py", "manifest.py", "batch.py", "README.md")
 STATISTICS_MODULE = "drift_statistics.py"  # the name the runtime imports it by
 MANIFEST_NAME = "mlops-model.json"
 MODEL_NAME = "model.skops"
