@@ -1,5 +1,5 @@
 """``mlops-jupyter``: the store from a terminal (runs, one run, snapshots, models), and
-exporting and serving model packages."""
+exporting, serving and batch scoring with model packages."""
 
 from __future__ import annotations
 
@@ -29,9 +29,28 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    predict = sub.add_parser(
+        "predict", help="score a Parquet or CSV file with an exported package, in batches",
+        description="Score a Parquet or CSV file with an exported package's model, in Arrow "
+                    "record batches (a file larger than memory streams through), into Parquet "
+                    "or CSV: a 'prediction' column and, for a classifier, one "
+                    "'probability_<class>' column per class.")
+    predict.add_argument("package", help="the package folder mlops-jupyter export wrote")
+    predict.add_argument("input", help="a Parquet (.parquet, .pq) or CSV (.csv) file")
+    predict.add_argument("--out", required=True,
+                         help="where to write the predictions: .csv for CSV, else Parquet")
+    predict.add_argument("--batch-size", type=int, default=None,
+                         help="rows scored at a time (default 100,000); memory grows with "
+                              "it, not with the file")
+    predict.add_argument("--keep", action="append", default=[], metavar="COLS",
+                         help="input columns copied to the output, e.g. an id "
+                              "(comma-separated; repeatable)")
+    predict.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "predict":
+        return _predict(args)
     try:
         _run(args)
     except KeyboardInterrupt:
@@ -136,6 +155,32 @@ def _serve(args: argparse.Namespace) -> int:
             process.kill()
             process.wait()
         return 130
+
+
+def _predict(args: argparse.Namespace) -> int:
+    """Score a file with the package's own runtime (its batch.py), in this process: the
+    predictions are those of the package's code, whatever version of this project runs it."""
+    import importlib.util
+    from pathlib import Path
+
+    from .deploy.layout import MANIFEST_NAME
+
+    folder = Path(args.package).resolve()
+    if not (folder / MANIFEST_NAME).is_file():
+        print(f"error: {folder} is not an exported model package (no {MANIFEST_NAME}); "
+              "write one with mlops-jupyter export REF", file=sys.stderr)
+        return 2
+    if not (folder / "batch.py").is_file():
+        print(f"error: {folder} has no batch.py: it was exported before offline scoring "
+              "existed; export it again with mlops-jupyter export REF", file=sys.stderr)
+        return 2
+    spec = importlib.util.spec_from_file_location("batch", folder / "batch.py")
+    batch = importlib.util.module_from_spec(spec)
+    sys.modules["batch"] = batch  # dataclasses look their module up there
+    spec.loader.exec_module(batch)  # puts the package folder on sys.path for its siblings
+    return batch.run(folder, args.input, args.out,
+                     batch_size=args.batch_size or batch.DEFAULT_BATCH_SIZE,
+                     keep=batch.columns_option(args.keep), progress=not args.quiet)
 
 
 def _aliases(value) -> str:

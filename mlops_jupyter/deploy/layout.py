@@ -6,6 +6,7 @@ them, from the training frame, for the exporter. Layout of a package folder:
     serve.py, app.py, predictor.py, payloads.py, metrics.py, drift_monitor.py, manifest.py,
     fast_path.py            <- the NumPy fast path of a linear pipeline (fast_path.json)
     mlflow_loader.py        <- MLflow's loader module (MLmodel, written by deploy/mlmodel.py)
+    batch.py                <- offline scoring of a Parquet/CSV file (mlops-jupyter predict)
     drift_statistics.py     <- analysis/drift/statistics.py, copied (the one source)
     mlops-model.json        <- the manifest (README.md, "The manifest")
     model.skops             <- the model, saved with skops
@@ -29,7 +30,7 @@ from ..analysis.drift import statistics as drift_statistics
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_FILES = ("serve.py", "app.py", "predictor.py", "payloads.py", "metrics.py",
                  "drift_monitor.py", "manifest.py", "fast_path.py", "mlflow_loader.py",
-                 "README.md")
+                 "batch.py", "README.md")
 STATISTICS_MODULE = "drift_statistics.py"  # the name the runtime imports it by
 MANIFEST_NAME = "mlops-model.json"
 MODEL_NAME = "model.skops"

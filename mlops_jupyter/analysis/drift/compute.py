@@ -50,9 +50,9 @@ from .statistics import CORRECTIONS, DEFAULT_THRESHOLDS, HYPOTHESIS_TESTS
 __all__ = ["compute_drift", "DEFAULT_THRESHOLDS", "METHODS"]
 
 METHODS = ("auto", "ks", "chisquare", "wasserstein", "jensenshannon", "psi")
-SMALL_SAMPLE_MAX = 1000  # reference values up to which "auto" uses a hypothesis test
+# The verdict rule (the test "auto" picks by reference size, the thresholds, the score) is
+# statistics.py's column_verdict, shared with the served packages' live monitor.
 DISCRETE_MAX_UNIQUE = 5  # numeric columns with this few values are compared as categories
-MISSING_SHARE_THRESHOLD = 0.05  # absolute change of the missing share that counts as drift
 N_BINS = 30  # histogram bins kept for the view (aggregates only, never raw values)
 MAX_CATEGORIES_SHOWN = 20
 MAX_UNSEEN_LISTED = 50
@@ -290,7 +290,7 @@ def _column_drift(name: str, ref: pd.Series, cur: pd.Series, method: str,
     ref_missing = float(ref.isna().mean())
     cur_missing = float(cur.isna().mean())
     base = {"reference_missing": ref_missing, "current_missing": cur_missing,
-            "missing_drifted": abs(cur_missing - ref_missing) >= MISSING_SHARE_THRESHOLD}
+            "missing_drifted": st.share_drifted(ref_missing, cur_missing)}
     ref_empty, cur_empty = ref_missing == 1.0, cur_missing == 1.0
     kind_ref = "categorical" if force_categorical else _kind(ref)
     kind_cur = "categorical" if force_categorical else _kind(cur)
@@ -321,11 +321,8 @@ def _column_drift(name: str, ref: pd.Series, cur: pd.Series, method: str,
 
 def _resolve_method(method: str, family: str, n_ref: int) -> tuple[str, tuple[str, ...]]:
     """The test that decides a column: (test, notes)."""
-    small = n_ref <= SMALL_SAMPLE_MAX
     if method == "auto":
-        if family == "numeric":
-            return ("ks" if small else "wasserstein"), ()
-        return ("chisquare" if small else "jensenshannon"), ()
+        return st.auto_test(family, n_ref), ()
     if method == "psi":
         return "psi", ()
     allowed = _NUMERIC_METHODS if family == "numeric" else _CATEGORICAL_METHODS
@@ -369,7 +366,7 @@ def _numeric_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, method
     # +-inf are values no test can place: like missing values, a change of their share is drift.
     ref_inf, cur_inf = inf_a / len(ref), inf_b / len(cur)
     base = {**base, "reference_infinite": ref_inf, "current_infinite": cur_inf,
-            "infinite_drifted": abs(cur_inf - ref_inf) >= MISSING_SHARE_THRESHOLD}
+            "infinite_drifted": st.share_drifted(ref_inf, cur_inf)}
     if len(a) == 0 and len(b) == 0:
         return _not_tested(name, kind, "no finite values in either frame", **base)
     if len(a) == 0 or len(b) == 0:
@@ -518,35 +515,22 @@ def _finalize(raw: list[dict[str, Any]], threshold: Any, correction: str | None,
     for i, r in enumerate(raw):
         r = dict(r)
         status = r["status"]
-        missing_score = (abs(r.get("current_missing", 0.0) - r.get("reference_missing", 0.0))
-                         / MISSING_SHARE_THRESHOLD)
-        infinite_score = (abs(r.get("current_infinite", 0.0) - r.get("reference_infinite", 0.0))
-                          / MISSING_SHARE_THRESHOLD)
+        p_value = r.get("p_value")
         if status == "tested":
-            test = r["test"]
-            thr = _threshold_for(r["column"], test, threshold)
-            if test in HYPOTHESIS_TESTS:
-                if i in adjusted:
-                    r["p_value_adjusted"] = adjusted[i]
-                dist_drift = adjusted.get(i, r["p_value"]) < thr
-            else:
-                dist_drift = r["statistic"] >= thr
-            r["threshold"] = thr
-            r["drifted"] = bool(dist_drift or r.get("missing_drifted", False)
-                                or r.get("infinite_drifted", False))
-            effect = (r["distance"] or 0.0) / DEFAULT_THRESHOLDS[
-                "wasserstein" if r["distance_name"] == "wasserstein_norm" else "jensenshannon"]
-            r["drift_score"] = float(max(effect, missing_score, infinite_score))
-        elif status == "missing only":
-            r["threshold"] = MISSING_SHARE_THRESHOLD
-            r["drifted"] = bool(r.get("missing_drifted", False))
-            r["drift_score"] = float(missing_score)
-        elif status == "broken":
-            r["drifted"] = True
-            r["drift_score"] = float(max(1.0, missing_score, infinite_score))
+            thr = _threshold_for(r["column"], r["test"], threshold)
+            if r["test"] in HYPOTHESIS_TESTS and i in adjusted:
+                r["p_value_adjusted"] = p_value = adjusted[i]
         else:
-            r["drifted"] = False
-            r["drift_score"] = 0.0
+            thr = None
+        verdict = st.column_verdict(
+            status, r.get("test"), statistic=r.get("statistic"), p_value=p_value,
+            distance=r.get("distance"), distance_name=r.get("distance_name"), threshold=thr,
+            missing=(r.get("reference_missing", 0.0), r.get("current_missing", 0.0)),
+            infinite=(r.get("reference_infinite", 0.0), r.get("current_infinite", 0.0)))
+        if verdict.threshold is not None:
+            r["threshold"] = verdict.threshold
+        r["drifted"] = verdict.drifted
+        r["drift_score"] = verdict.drift_score
         if importance is not None:
             w = weights.get(r["column"])
             r["importance"] = (None if w is None

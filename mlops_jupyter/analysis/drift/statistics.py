@@ -1,4 +1,5 @@
-"""The drift statistics: two-sample tests, distances, PSI, histogram bins, p-value corrections.
+"""The drift statistics: two-sample tests, distances, PSI, histogram bins, p-value corrections,
+and the verdict rule that turns them into "drifted" and a drift score.
 
 SELF-CONTAINED on purpose: this module imports only NumPy, SciPy and the standard library
 (no pandas, nothing from ``mlops_jupyter``), because the deploy layer copies this one file
@@ -28,6 +29,12 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "HYPOTHESIS_TESTS",
     "CORRECTIONS",
+    "SMALL_SAMPLE_MAX",
+    "SHARE_CHANGE_THRESHOLD",
+    "Verdict",
+    "auto_test",
+    "share_drifted",
+    "column_verdict",
     "PSI_DECILES",
     "PSI_EPS",
     "NumericStatistics",
@@ -56,6 +63,11 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "psi": 0.1,
 }
 HYPOTHESIS_TESTS = frozenset({"ks", "chisquare"})  # drift when the p-value is below
+# "auto" decides with a hypothesis test while the reference has at most this many values, with
+# the effect size above: on large samples p-values flag shifts too small to matter.
+SMALL_SAMPLE_MAX = 1000
+# An absolute change of the share of missing (or infinite) values of this size is drift.
+SHARE_CHANGE_THRESHOLD = 0.05
 CORRECTIONS = (None, "bonferroni", "bh")
 PSI_DECILES = 10
 PSI_EPS = 1e-4  # share floor for empty PSI bins, as Evidently does
@@ -254,3 +266,77 @@ def adjust_p_values(p: np.ndarray, correction: str | None) -> np.ndarray:
     if correction is None:
         return p
     raise ValueError(f"correction must be None, 'bonferroni' or 'bh', not {correction!r}")
+
+
+# --------------------------------------------------------------------------- verdicts
+# The one copy of the rule, used by mj.drift (compute.py) and the served packages' live
+# monitor (drift_monitor.py), so the two always give the same answer on the same data.
+
+
+class Verdict(NamedTuple):
+    drifted: bool
+    drift_score: float  # comparable across columns: >= 1 is at or past a threshold
+    threshold: float | None  # the one the deciding value was compared with
+
+
+def auto_test(family: str, n_reference: int) -> str:
+    """The test "auto" decides with: KS / chi-square on small references, the normalised
+    Wasserstein / Jensen-Shannon distance above ``SMALL_SAMPLE_MAX`` values.
+
+    family: "numeric" (numbers, dates, durations) or "categorical" (everything counted).
+    """
+    small = n_reference <= SMALL_SAMPLE_MAX
+    if family == "numeric":
+        return "ks" if small else "wasserstein"
+    return "chisquare" if small else "jensenshannon"
+
+
+def share_drifted(reference_share: float, current_share: float) -> bool:
+    """Whether a share (of missing or of infinite values) changed enough to be drift."""
+    return abs(current_share - reference_share) >= SHARE_CHANGE_THRESHOLD
+
+
+def column_verdict(status: str, test: str | None = None, *, statistic: float | None = None,
+                   p_value: float | None = None, distance: float | None = None,
+                   distance_name: str | None = None, threshold: float | None = None,
+                   missing: tuple[float, float] = (0.0, 0.0),
+                   infinite: tuple[float, float] = (0.0, 0.0)) -> Verdict:
+    """The verdict on one column.
+
+    status: "tested" (decided by ``test``), "missing only" (all values missing on one side:
+        decided by the missing share), "broken" (the current values cannot be compared:
+        drifted) or anything else (not tested: not drifted).
+    statistic, p_value: of ``test``; a hypothesis test drifts when ``p_value`` (adjusted, if
+        the caller corrects for multiple tests) is below the threshold, a distance when
+        ``statistic`` is at or above it.
+    distance, distance_name: the effect size behind the score ("wasserstein_norm" or
+        "jensenshannon"), reported whichever test decides.
+    threshold: default ``DEFAULT_THRESHOLDS[test]``.
+    missing, infinite: (reference share, current share); a change of
+        ``SHARE_CHANGE_THRESHOLD`` or more in either is drift whatever the test says.
+
+    The score is the largest of the effect size over its default threshold and each share
+    change over ``SHARE_CHANGE_THRESHOLD``.
+    """
+    missing_change = abs(missing[1] - missing[0])
+    infinite_change = abs(infinite[1] - infinite[0])
+    shares = share_drifted(*missing) or share_drifted(*infinite)
+    share_score = max(missing_change, infinite_change) / SHARE_CHANGE_THRESHOLD
+    if status == "tested":
+        if test is None:
+            raise ValueError("a tested column needs the test that decides it")
+        if threshold is None:
+            threshold = DEFAULT_THRESHOLDS[test]
+        if test in HYPOTHESIS_TESTS:
+            distribution = p_value is not None and p_value < threshold
+        else:
+            distribution = statistic is not None and statistic >= threshold
+        effect_test = "wasserstein" if distance_name == "wasserstein_norm" else "jensenshannon"
+        effect = (distance or 0.0) / DEFAULT_THRESHOLDS[effect_test]
+        return Verdict(bool(distribution or shares), float(max(effect, share_score)), threshold)
+    if status == "missing only":
+        return Verdict(share_drifted(*missing), float(missing_change / SHARE_CHANGE_THRESHOLD),
+                       SHARE_CHANGE_THRESHOLD)
+    if status == "broken":
+        return Verdict(True, float(max(1.0, share_score)), None)
+    return Verdict(False, 0.0, None)

@@ -2,7 +2,8 @@
 
 Part of the serving runtime. The statistics are those of ``mj.drift``: ``drift_statistics``
 is ``mlops_jupyter/analysis/drift/statistics.py``, copied into the package by the export
-(one source, never a second copy). The decisions follow ``mj.drift``'s "auto" method with its
+(one source, never a second copy), and so is the verdict rule (``column_verdict``: the test
+by reference size, the thresholds, the drift score), ``mj.drift``'s "auto" method with its
 default thresholds:
 
 - numeric columns: KS test (p < 0.05) while the reference has at most 1,000 values, the
@@ -10,7 +11,8 @@ default thresholds:
 - categorical, string and boolean columns, and numeric columns with at most 5 distinct
   reference values: chi-square test (p < 0.05) up to 1,000 reference values, Jensen-Shannon
   distance (>= 0.1) above; unseen categories listed;
-- every column: a change of 5 points or more in the share of missing values is drift;
+- every column: a change of 5 points or more in the share of missing values is drift, and
+  in numeric columns in the share of infinite values;
 - the dataset drifts when at least half of the tested columns drift.
 
 The reference holds the training values themselves when there were at most
@@ -35,8 +37,6 @@ import numpy as np
 # drift_statistics imports SciPy (half a second): loaded on the first report, not at start-up
 st: Any = None
 
-SMALL_SAMPLE_MAX = 1000
-MISSING_SHARE_THRESHOLD = 0.05
 DATASET_DRIFT_SHARE = 0.5
 MAX_UNSEEN_LISTED = 20
 DEFAULT_WINDOW = 5000
@@ -172,46 +172,47 @@ class DriftMonitor:
         base: dict[str, Any] = {
             "column": name, "kind": kind, "reference_missing": ref_missing,
             "current_missing": cur_missing,
-            "missing_drifted": abs(cur_missing - ref_missing) >= MISSING_SHARE_THRESHOLD,
+            "missing_drifted": st.share_drifted(ref_missing, cur_missing),
         }
-        missing_score = abs(cur_missing - ref_missing) / MISSING_SHARE_THRESHOLD
         if cur_missing == 1.0:
-            return {**base, "status": "missing only", "drifted": base["missing_drifted"],
-                    "drift_score": missing_score,
+            verdict = st.column_verdict("missing only", missing=(ref_missing, cur_missing))
+            return {**base, "status": "missing only", "test": "missing share",
+                    "threshold": verdict.threshold,
+                    "drifted": verdict.drifted, "drift_score": verdict.drift_score,
                     "reason": "all recent values are missing"}
         if "counts" in ref:
-            return self._categorical(base, ref, values, missing_score)
-        return self._numeric(base, ref, values, kind, missing_score)
+            return self._categorical(base, ref, values)
+        return self._numeric(base, ref, values, kind, ref_rows)
 
     def _numeric(self, base: dict[str, Any], ref: dict[str, Any], values: list[Any], kind: str,
-                 missing_score: float) -> dict[str, Any]:
+                 ref_rows: int) -> dict[str, Any]:
         a = ref["_sorted"]
         b, n_inf = st.sorted_finite(np.array([_to_float(v, kind) for v in values]))
+        ref_infinite, cur_infinite = int(ref.get("infinite", 0)) / ref_rows, n_inf / len(values)
+        shares = {"missing": (base["reference_missing"], base["current_missing"]),
+                  "infinite": (ref_infinite, cur_infinite)}
+        base = {**base, "reference_infinite": ref_infinite, "current_infinite": cur_infinite,
+                "infinite_drifted": st.share_drifted(ref_infinite, cur_infinite)}
         if len(b) == 0:
-            return {**base, "status": "broken", "drifted": True,
-                    "drift_score": max(1.0, missing_score),
-                    "reason": "no finite recent value"}
+            verdict = st.column_verdict("broken", **shares)
+            return {**base, "status": "broken", "drifted": verdict.drifted,
+                    "drift_score": verdict.drift_score, "reason": "no finite recent value"}
         n_ref = int(ref.get("count", len(a)))
-        test = "ks" if n_ref <= SMALL_SAMPLE_MAX else "wasserstein"
+        test = st.auto_test("numeric", n_ref)
         num = st.numeric_statistics(a, b)
-        threshold = st.DEFAULT_THRESHOLDS[test]
-        if test == "ks":
-            distribution_drift = num.ks_p_value < threshold
-            statistic = num.ks_statistic
-        else:
-            distribution_drift = num.wasserstein_norm >= threshold
-            statistic = num.wasserstein_norm
-        score = max(num.wasserstein_norm / st.DEFAULT_THRESHOLDS["wasserstein"], missing_score)
+        statistic = num.ks_statistic if test == "ks" else num.wasserstein_norm
+        verdict = st.column_verdict("tested", test, statistic=statistic, p_value=num.ks_p_value,
+                                    distance=num.wasserstein_norm,
+                                    distance_name="wasserstein_norm", **shares)
         return {**base, "status": "tested", "test": test, "statistic": statistic,
                 "p_value": num.ks_p_value, "distance": num.wasserstein_norm,
-                "distance_name": "wasserstein_norm", "psi": num.psi, "threshold": threshold,
-                "reference_count": n_ref, "current_count": int(len(b)),
-                "current_infinite": n_inf / len(values), "exact": bool(ref.get("exact", True)),
-                "drifted": bool(distribution_drift or base["missing_drifted"]),
-                "drift_score": float(score)}
+                "distance_name": "wasserstein_norm", "psi": num.psi,
+                "threshold": verdict.threshold, "reference_count": n_ref,
+                "current_count": int(len(b)), "exact": bool(ref.get("exact", True)),
+                "drifted": verdict.drifted, "drift_score": verdict.drift_score}
 
-    def _categorical(self, base: dict[str, Any], ref: dict[str, Any], values: list[Any],
-                     missing_score: float) -> dict[str, Any]:
+    def _categorical(self, base: dict[str, Any], ref: dict[str, Any],
+                     values: list[Any]) -> dict[str, Any]:
         ref_counts: dict[str, int] = ref["counts"]
         cur_counts: dict[str, int] = {}
         for v in values:
@@ -223,21 +224,18 @@ class DriftMonitor:
         r = np.array([ref_counts.get(k, 0) for k in labels], dtype=np.int64)
         c = np.array([cur_counts.get(k, 0) for k in labels], dtype=np.int64)
         n_ref = int(r.sum())
-        test = "chisquare" if n_ref <= SMALL_SAMPLE_MAX else "jensenshannon"
+        test = st.auto_test("categorical", n_ref)
         cat = st.categorical_statistics(r, c)
-        threshold = st.DEFAULT_THRESHOLDS[test]
-        if test == "chisquare":
-            distribution_drift = cat.chi2_p_value < threshold
-            statistic = cat.chi2_statistic
-        else:
-            distribution_drift = cat.jensenshannon >= threshold
-            statistic = cat.jensenshannon
+        statistic = cat.chi2_statistic if test == "chisquare" else cat.jensenshannon
+        verdict = st.column_verdict(
+            "tested", test, statistic=statistic, p_value=cat.chi2_p_value,
+            distance=cat.jensenshannon, distance_name="jensenshannon",
+            missing=(base["reference_missing"], base["current_missing"]))
         unseen = [labels[i] for i in st.unseen_order(r, c)]
-        score = max(cat.jensenshannon / st.DEFAULT_THRESHOLDS["jensenshannon"], missing_score)
         return {**base, "status": "tested", "test": test, "statistic": statistic,
                 "p_value": cat.chi2_p_value, "distance": cat.jensenshannon,
-                "distance_name": "jensenshannon", "psi": cat.psi, "threshold": threshold,
-                "reference_count": n_ref, "current_count": int(c.sum()),
-                "unseen_categories": unseen[:MAX_UNSEEN_LISTED], "n_unseen": len(unseen),
-                "drifted": bool(distribution_drift or base["missing_drifted"]),
-                "drift_score": float(score)}
+                "distance_name": "jensenshannon", "psi": cat.psi,
+                "threshold": verdict.threshold, "reference_count": n_ref,
+                "current_count": int(c.sum()), "unseen_categories": unseen[:MAX_UNSEEN_LISTED],
+                "n_unseen": len(unseen), "drifted": verdict.drifted,
+                "drift_score": verdict.drift_score}

@@ -142,21 +142,21 @@ def batch_from_csv(body: bytes, predictor: Predictor) -> Batch:
         columns = {}
         for j, h in enumerate(header):
             col = by_name.get(h)
-            columns[h] = [_csv_value(row[j], col) for row in data]
+            columns[h] = [csv_value(row[j], col) for row in data]
         return predictor.from_columns(columns)
     converted = []
     for row in rows:
         if len(row) == len(predictor.columns):
-            row = [_csv_value(v, c) for v, c in zip(row, predictor.columns, strict=True)]
+            row = [csv_value(v, c) for v, c in zip(row, predictor.columns, strict=True)]
         converted.append(row)  # a wrong length is reported by from_rows, naming the row
     return predictor.from_rows(converted, "CSV row")
 
 
-_TRUE = frozenset({"true", "True", "TRUE", "1"})
-_FALSE = frozenset({"false", "False", "FALSE", "0"})
+CSV_TRUE = frozenset({"true", "True", "TRUE", "1"})
+CSV_FALSE = frozenset({"false", "False", "FALSE", "0"})
 
 
-def _csv_value(cell: str, col: Any) -> Any:
+def csv_value(cell: str, col: Any) -> Any:
     """A CSV cell as the JSON value the column expects; left a string when it does not parse,
     so the schema check reports it with the column's name."""
     if cell == "":
@@ -172,7 +172,7 @@ def _csv_value(cell: str, col: Any) -> Any:
             return int(value)
         return value
     if kind == "boolean":
-        return True if cell in _TRUE else False if cell in _FALSE else cell
+        return True if cell in CSV_TRUE else False if cell in CSV_FALSE else cell
     return cell
 
 

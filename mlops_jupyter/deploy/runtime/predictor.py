@@ -392,8 +392,11 @@ class Predictor:
         columns = {n: [r[n] for r in records] for n in names}
         return self._checked(columns, len(records))
 
-    def from_columns(self, mapping: Any) -> Batch:
-        """``{"column": [values...], ...}`` -> Batch (every list the same length)."""
+    def from_columns(self, mapping: Any, first_row: int = 0) -> Batch:
+        """``{"column": [values...], ...}`` -> Batch (every list the same length).
+
+        first_row: the number of the first row in messages (batch.py checks a file in slices).
+        """
         if type(mapping) is not dict:
             raise InputError("expected an object of columns", 400)
         missing = [n for n in self.names if n not in mapping]
@@ -411,7 +414,7 @@ class Predictor:
         n_rows = lengths.pop()
         if not n_rows:
             raise InputError("no rows to score", 400)
-        return self._checked({n: mapping[n] for n in self.names}, n_rows)
+        return self._checked({n: mapping[n] for n in self.names}, n_rows, first_row)
 
     def from_rows(self, rows: Any, what: str = "row") -> Batch:
         """``[[v1, v2, ...], ...]`` in schema column order -> Batch."""
@@ -429,7 +432,7 @@ class Predictor:
         columns = {n: [row[j] for row in rows] for j, n in enumerate(self.names)}
         return self._checked(columns, len(rows))
 
-    def _checked(self, columns: dict[str, list[Any]], n_rows: int) -> Batch:
+    def _checked(self, columns: dict[str, list[Any]], n_rows: int, first_row: int = 0) -> Batch:
         problems: dict[str, str] = {}
         complete = True
         for (col, ok, expected), values in zip(self._checks, columns.values(), strict=True):
@@ -438,7 +441,7 @@ class Predictor:
                 i, count = bad
                 more = f" (and {count - 1} more rows)" if count > 1 else ""
                 problems[col.name] = (f"expected {expected}, got {_type_name(values[i])} "
-                                      f"{_short(values[i])} in row {i}{more}")
+                                      f"{_short(values[i])} in row {first_row + i}{more}")
                 continue
             if complete and None in values:
                 complete = False

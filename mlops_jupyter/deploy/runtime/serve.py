@@ -4,6 +4,9 @@
     python serve.py serve      # in a container (SageMaker runs `docker run IMAGE serve`):
                                # listens on 0.0.0.0, port $AIP_HTTP_PORT or 8080
 
+Scoring a Parquet or CSV file offline (no server): ``python batch.py data.parquet --out
+preds.parquet`` (batch.py --help).
+
 The package is the folder holding this file (or --package DIR, or $MLOPS_PACKAGE_DIR; when
 started as ``serve`` in a SageMaker container whose package has no model, /opt/ml/model,
 where SageMaker extracts the model tarball). README.md lists the routes.
@@ -25,7 +28,9 @@ SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="serve.py", description="Serve this model package over HTTP.")
+        prog="serve.py", description="Serve this model package over HTTP.",
+        epilog="To score a Parquet or CSV file offline: python batch.py data.parquet "
+               "--out preds.parquet (see python batch.py --help).")
     parser.add_argument("command", nargs="?", choices=["serve"],
                         help="container mode: host 0.0.0.0, port $AIP_HTTP_PORT or 8080")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1; "
