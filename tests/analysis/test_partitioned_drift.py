@@ -174,6 +174,11 @@ def spark():
     pyspark = pytest.importorskip("pyspark.sql")
     if not shutil.which("java"):
         pytest.skip("Spark needs Java")
+    import os
+    import sys
+
+    # the workers must run this interpreter (with this package), not the first python3 on PATH
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     session = (pyspark.SparkSession.builder.master("local[2]").appName("drift-test")
                .config("spark.ui.enabled", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
