@@ -3,6 +3,7 @@ snapshot, a run), hand frames to ``analysis/``, store the result in the active r
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from ..tracking import active
@@ -116,16 +117,26 @@ def drift(reference: Any, current: Any, *, columns: list[str] | None = None,
     import json
 
     from ..analysis.drift import compute_drift
+    from ..data.partitions import is_partitioned
 
     max_rows = renamed_keywords("drift", deprecated, {"sample": "max_rows"},
                                 {"max_rows": max_rows})["max_rows"]
-    ref_frame, ref_run = resolve_data(reference, "train")
-    cur_frame = resolve_frame(current, "current")
-    importance = _stored_importance(ref_run) if ref_run is not None else None
-    report = compute_drift(
-        ref_frame, cur_frame, columns=columns, categorical=categorical, method=method,
-        threshold=threshold, correction=correction, importance=importance, sample=max_rows,
-    )
+    if is_partitioned(reference) or is_partitioned(current):
+        if max_rows is not None:
+            raise ValueError("max_rows samples frames in memory; partitioned data is compared "
+                             "whole (leave max_rows out)")
+        report = partitioned_drift(reference, current, columns=columns,
+                                   categorical=categorical, method=method,
+                                   threshold=threshold, correction=correction)
+    else:
+        ref_frame, ref_run = resolve_data(reference, "train")
+        cur_frame = resolve_frame(current, "current")
+        importance = _stored_importance(ref_run) if ref_run is not None else None
+        report = compute_drift(
+            ref_frame, cur_frame, columns=columns, categorical=categorical, method=method,
+            threshold=threshold, correction=correction, importance=importance,
+            sample=max_rows,
+        )
     run = active.current()
     if run is not None:
         run.log_metrics({"drift.share": report.share_drifted,
@@ -251,3 +262,114 @@ def explain(model: Any, X: Any = None, *, y: Any = None, background: Any = None,
                            {"type": "explanation", "top_features": top})
         store.set_tags(stored_in, {"explain.top_features": ", ".join(name for name, _ in top)})
     return explanation
+
+
+# --------------------------------------------------------------------------- partitioned data
+
+DRIFT_PROFILE_KEY = "drift_profile"  # in a snapshot's profile JSON: the stored blob
+
+
+def partitioned_drift(reference: Any, current: Any, *, columns: list[str] | None = None,
+                      categorical: list[str] | None = None, method: Any = "auto",
+                      threshold: Any = None, correction: str | None = None) -> DriftReport:
+    """``mj.drift`` where either side is a Parquet path/glob, a Dask or a Spark DataFrame:
+    each partition is reduced to a mergeable profile where it lives (docs/drift.md)."""
+    import time
+
+    from ..analysis.drift import profiles as pr
+    from ..data.partitions import is_partitioned, reduce_partitions
+
+    started = time.perf_counter()
+    forced = tuple(str(c) for c in ([categorical] if isinstance(categorical, str)
+                                    else categorical or ()))
+    wanted = None if columns is None else [str(c) for c in
+                                           ([columns] if isinstance(columns, str) else columns)]
+    importance = None
+
+    def reduce(data: Any, fn: Any, merge: Any, *args: Any) -> Any:
+        return reduce_partitions(data, fn, merge, pr.encode, pr.decode, *args, columns=wanted)
+
+    if is_partitioned(reference):
+        ref = reduce(reference, pr.profile_batch, pr.merge, forced)
+        pr.with_edges(ref)
+        estimated = {n: e for n, e in ref.edges.items()
+                     if ref.columns[n].sketch.is_estimation_mode()}
+        if estimated:  # second pass: the reference's counts on its sketch deciles
+            kinds = {n: ref.columns[n].kind for n in estimated}
+            counts = _reduce_bins(reference, estimated, kinds, wanted)
+            for n, c in counts.items():
+                ref.columns[n].bins = c
+        for n in ref.edges:
+            if n not in estimated:  # the sketch kept every value: exact deciles and counts
+                values = pr.sketch_values(ref.columns[n].sketch)
+                ref.columns[n].bins = _exact_bins(values, ref.edges[n])
+        ref.exact_edges = not estimated
+    else:
+        ref_frame, ref_run = resolve_data(reference, "train")
+        ref = reference_profile(reference, ref_frame, forced)
+        importance = _stored_importance(ref_run) if ref_run is not None else None
+    if is_partitioned(current):
+        cur = reduce(current, pr.profile_batch, pr.merge, forced, ref.edges)
+    else:
+        cur = pr.profile_batch(resolve_frame(current, "current"), forced, ref.edges)
+    return pr.compute_drift_profiles(ref, cur, columns=wanted, method=method,
+                                     threshold=threshold, correction=correction,
+                                     importance=importance, started=started)
+
+
+def _exact_bins(values: Any, edges: list[float]) -> Any:
+    import numpy as np
+
+    from ..analysis.drift import statistics as st
+
+    return st.counts_in_bins(values, np.asarray(edges), "right")
+
+
+def _reduce_bins(data: Any, edges: dict, kinds: dict, wanted: list[str] | None) -> dict:
+    from ..analysis.drift import profiles as pr
+    from ..data.partitions import reduce_partitions
+
+    def enc(d: dict) -> bytes:
+        return json.dumps({k: [int(x) for x in v] for k, v in d.items()}).encode()
+
+    def dec(b: bytes) -> dict:
+        import numpy as np
+
+        return {k: np.asarray(v, dtype=np.int64) for k, v in json.loads(b).items()}
+
+    return reduce_partitions(data, pr.bin_counts_batch, pr.merge_bins, enc, dec, edges, kinds,
+                             columns=wanted)
+
+
+def reference_profile(ref: Any, frame: pd.DataFrame, categorical: tuple[str, ...] = ()) -> Any:
+    """The drift profile of a reference held in memory. A snapshot's (named by name, id,
+    (name, version)) is computed once and stored as a blob keyed by its fingerprint; later
+    calls read it back (only with the default column kinds: ``categorical`` changes them)."""
+    from ..analysis.drift import profiles as pr
+    from ..errors import MlopsError
+
+    row = None
+    if isinstance(ref, (str, tuple)) and not categorical:
+        try:
+            store = get_store()
+            row = store.snapshot_row(*ref) if isinstance(ref, tuple) else \
+                store.snapshot_row(ref)
+        except MlopsError:
+            row = None  # a run id: profiled from its frame, not stored
+    if row is not None:
+        stored = (row.get("profile") or {}).get(DRIFT_PROFILE_KEY) or {}
+        if stored.get("format") == pr.PROFILE_FORMAT:
+            try:
+                data = store.artifacts.get_bytes(stored["blob_hash"], size=stored["size"],
+                                                 what=f"drift profile of snapshot "
+                                                      f"{row['name']!r}")
+                return pr.decode(data)
+            except (MlopsError, ValueError, KeyError):
+                pass  # missing or unreadable: computed and stored again below
+    profile = pr.profile_frame(frame, categorical)
+    if row is not None:
+        blob = store.artifacts.put_bytes(pr.encode(profile))
+        store.set_snapshot_extra(row["fingerprint"], DRIFT_PROFILE_KEY,
+                                 {"format": pr.PROFILE_FORMAT, "blob_hash": blob.blob_hash,
+                                  "size": blob.size})
+    return profile

@@ -851,6 +851,19 @@ class Store:
                 .values(blob_hash=new.blob_hash, size=new.size)
             )
 
+    def set_snapshot_extra(self, fingerprint: str, key: str, value: Any) -> None:
+        """Record ``value`` under ``key`` in the profile JSON of every snapshot of
+        ``fingerprint`` (the same content under any name): derived data stored once, such as
+        the blob of its drift profile. Readers of the profile look only at its "columns"."""
+        with self.write() as conn:
+            rows = conn.execute(
+                sa.select(t.snapshots.c.id, t.snapshots.c.profile)
+                .where(t.snapshots.c.fingerprint == fingerprint)
+            ).mappings().all()
+            for row in rows:
+                conn.execute(sa.update(t.snapshots).where(t.snapshots.c.id == row["id"])
+                             .values(profile={**(row["profile"] or {}), key: value}))
+
     def snapshot_rows(self) -> list[dict[str, Any]]:
         with self.read() as conn:
             return [dict(r) for r in conn.execute(

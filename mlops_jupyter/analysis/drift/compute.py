@@ -446,6 +446,10 @@ def _categorical_column(name: str, kind: str, ref: pd.Series, cur: pd.Series, me
 def _categorical_from_counts(name: str, kind: str, ref_counts: pd.Series, cur_counts: pd.Series,
                              method: str, base: dict[str, Any]) -> dict[str, Any]:
     aligned = pd.concat([ref_counts.rename("r"), cur_counts.rename("c")], axis=1).fillna(0)
+    try:  # one order whatever the rows' order: the sums (and so the statistics) are the same
+        aligned = aligned.sort_index()
+    except TypeError:  # labels of mixed types
+        pass
     r = aligned["r"].to_numpy(dtype=np.int64)
     c = aligned["c"].to_numpy(dtype=np.int64)
     labels = [_label(x) for x in aligned.index]
