@@ -16,7 +16,11 @@ describe('describeFilterError', () => {
   });
 
   it('reads the position from the message when the field is missing', () => {
-    const view = describeFilterError('params.x = ', 'bad filter at position 11: no value', null);
+    const view = describeFilterError(
+      'params.x = ',
+      'bad filter at position 11: no value',
+      null
+    );
     expect(view.position).toBe(11);
     expect(view.at).toBe(''); // the end of the text
     expect(view.caret).toBe(' '.repeat(11) + '^');
@@ -24,7 +28,11 @@ describe('describeFilterError', () => {
 
   it('clamps a position past the end, and shows no caret without one', () => {
     expect(describeFilterError('abc', 'oops', 99).caret).toBe('   ^');
-    const none = describeFilterError('metrics.nope > 1', 'no run has metrics.nope', null);
+    const none = describeFilterError(
+      'metrics.nope > 1',
+      'no run has metrics.nope',
+      null
+    );
     expect(none.caret).toBe('');
     expect(none.position).toBeNull();
     expect(none.message).toBe('no run has metrics.nope');

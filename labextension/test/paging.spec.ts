@@ -11,7 +11,11 @@ function server(n: number) {
       calls.push({
         offset,
         limit,
-        resolve: () => resolve({ total: snapshot.length, rows: snapshot.slice(offset, offset + limit) })
+        resolve: () =>
+          resolve({
+            total: snapshot.length,
+            rows: snapshot.slice(offset, offset + limit)
+          })
       });
     });
   return {

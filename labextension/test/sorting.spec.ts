@@ -29,9 +29,13 @@ describe('sorting', () => {
     s = nextSort(s, time);
     expect(orderText(s)).toBe('start_time ASC');
     expect(nextSort(s, time)).toBeNull();
-    expect(orderText(nextSort(null, { kind: 'attr', key: 'run_name' }))).toBe('run_name ASC');
+    expect(orderText(nextSort(null, { kind: 'attr', key: 'run_name' }))).toBe(
+      'run_name ASC'
+    );
     // another column starts over
-    expect(orderText(nextSort(s, { kind: 'metric', key: 'f1' }))).toBe('metrics.f1 DESC');
+    expect(orderText(nextSort(s, { kind: 'metric', key: 'f1' }))).toBe(
+      'metrics.f1 DESC'
+    );
   });
 
   it('knows which way a metric improves and picks the best run', () => {

@@ -37,7 +37,14 @@ export function describeFilterError(
   }
   const text = lines.join('\n').trim() || 'The filter is not valid.';
   if (pos === null) {
-    return { message: text, position: null, before: filter, at: '', after: '', caret: '' };
+    return {
+      message: text,
+      position: null,
+      before: filter,
+      at: '',
+      after: '',
+      caret: ''
+    };
   }
   return {
     message: text,

@@ -43,7 +43,8 @@ export class RunSelection {
     const anchorIndex = this._anchor === null ? -1 : rows.indexOf(this._anchor);
     if (mods.shift && anchorIndex >= 0) {
       const range: string[] = [];
-      const [lo, hi] = anchorIndex <= index ? [anchorIndex, index] : [index, anchorIndex];
+      const [lo, hi] =
+        anchorIndex <= index ? [anchorIndex, index] : [index, anchorIndex];
       for (let i = lo; i <= hi; i++) {
         const rid = i === index ? id : rows.idAt(i);
         if (rid !== undefined) {

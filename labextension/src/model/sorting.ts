@@ -40,7 +40,10 @@ export function orderText(sort: ISort | null): string {
   return sort ? `${columnText(sort.column)} ${sort.desc ? 'DESC' : 'ASC'}` : '';
 }
 
-export function sameColumn(a: IColumn | null | undefined, b: IColumn | null | undefined) {
+export function sameColumn(
+  a: IColumn | null | undefined,
+  b: IColumn | null | undefined
+) {
   return !!a && !!b && a.kind === b.kind && a.key === b.key;
 }
 
