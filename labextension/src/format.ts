@@ -37,13 +37,26 @@ export function runLabel(run: IRunRow): string {
   return run.name || run.run_id.slice(0, 8);
 }
 
-/** A status pill: FINISHED / RUNNING / FAILED / KILLED (other statuses keep their text). */
-export function statusBadge(status: string): HTMLElement {
+const SYMBOLS: Record<string, string> = {
+  FINISHED: '✓',
+  RUNNING: '●',
+  FAILED: '✕',
+  KILLED: '■'
+};
+
+/**
+ * A status badge: FINISHED / RUNNING / FAILED / KILLED (other statuses keep their text).
+ * `compact`: a round symbol badge for the narrow sidebar list.
+ */
+export function statusBadge(status: string, compact = false): HTMLElement {
   const badge = document.createElement('span');
-  const known = ['FINISHED', 'RUNNING', 'FAILED', 'KILLED'].includes(status);
-  badge.className = `mj-Status mj-Status-${known ? status : 'OTHER'}`;
-  badge.textContent = status.toLowerCase();
+  const known = status in SYMBOLS;
+  badge.className =
+    `mj-Status mj-Status-${known ? status : 'OTHER'}` +
+    (compact ? ' mj-mod-compact' : '');
+  badge.textContent = compact ? (SYMBOLS[status] ?? '?') : status.toLowerCase();
   badge.title = status;
+  badge.setAttribute('aria-label', `status ${status.toLowerCase()}`);
   return badge;
 }
 

@@ -241,7 +241,7 @@ export class RunsPanel extends SidePanel {
       (paramText ? `\nparams:\n${paramText}\n` : '') +
       (metricText ? `\nmetrics:\n${metricText}` : '');
     node.append(
-      el('span', { class: 'mj-RunRow-status' }, statusBadge(run.status)),
+      el('span', { class: 'mj-RunRow-status' }, statusBadge(run.status, true)),
       el('span', { class: 'mj-RunRow-name jp-text-truncated' }, runLabel(run)),
       el('span', { class: 'mj-RunRow-value' }, this._cellValue(run)),
       el(

@@ -78,6 +78,28 @@ describe('PagedRows', () => {
     expect(rows.total).toBe(251);
   });
 
+  it('refetches after a refresh even when the list was empty (the first run appears)', async () => {
+    const s = server(0);
+    const rows = new PagedRows(s.fetcher, 100);
+    void rows.ensure(0, 100);
+    await s.answerAll();
+    expect(rows.total).toBe(0);
+    s.setData(['first-run']);
+    rows.refresh();
+    void rows.ensure(0, 100);
+    expect(s.calls).toHaveLength(1);
+    await s.answerAll();
+    expect(rows.total).toBe(1);
+    expect(rows.get(0)).toBe('first-run');
+    // and a list that grew past its old end fetches the new rows
+    s.setData(Array.from({ length: 150 }, (_, i) => `r${i}`));
+    rows.refresh();
+    void rows.ensure(0, 100);
+    await s.answerAll();
+    void rows.ensure(100, 150);
+    expect(s.calls.map(c => c.offset)).toEqual([100]);
+  });
+
   it('drops the answer to an older query', async () => {
     const s = server(500);
     const rows = new PagedRows(s.fetcher, 100);

@@ -103,10 +103,11 @@ export class PagedRows<T> {
   }
 
   private _missingPages(start: number, end: number): number[] {
-    const last = this._total >= 0 ? Math.min(end, this._total) : end;
+    // A total from before a refresh is stale (the list may have grown): ignore it then.
+    const known = this._total >= 0 && this._totalGeneration === this._generation;
+    const last = known ? Math.min(end, this._total) : end;
     const pages: number[] = [];
-    if (last <= start && this._total >= 0) {
-      // nothing in range; still fetch page 0 when nothing is known
+    if (last <= start && known) {
       return pages;
     }
     const first = Math.floor(Math.max(0, start) / this._pageSize);
@@ -128,6 +129,7 @@ export class PagedRows<T> {
         return; // an answer to an older query or refresh
       }
       this._total = result.total;
+      this._totalGeneration = generation;
       this._pages.set(p, { rows: result.rows, generation });
       // pages past the new end are gone
       const lastPage = Math.floor(Math.max(result.total - 1, 0) / this._pageSize);
@@ -150,6 +152,7 @@ export class PagedRows<T> {
 
   private _pageSize = 200;
   private _total = -1;
+  private _totalGeneration = -1;
   private _generation = 0;
   private _requests = 0;
   private _pages = new Map<number, IPage<T>>();
