@@ -43,6 +43,9 @@ export interface IRunsActions {
 
 /** One row of the windowed list; its content is drawn from the panel's data when shown. */
 class RunRowWidget extends Widget {
+  /** what the row's cells show (to skip rebuilding them when nothing changed) */
+  contentKey = '';
+
   constructor(
     readonly index: number,
     private panel: RunsPanel
@@ -215,13 +218,14 @@ export class RunsPanel extends SidePanel {
   renderRow(widget: RunRowWidget): void {
     const node = widget.node;
     const run = this._rows.get(widget.index);
-    node.replaceChildren();
     node.classList.toggle('mj-mod-focused', widget.index === this._focus);
     if (!run) {
+      node.replaceChildren(el('span', { class: 'mj-RunRow-loading' }, 'loading…'));
+      widget.contentKey = '';
       node.classList.add('mj-mod-loading');
       node.classList.remove('mj-mod-selected');
       node.setAttribute('aria-selected', 'false');
-      node.append(el('span', { class: 'mj-RunRow-loading' }, 'loading…'));
+      delete node.dataset.runId;
       return;
     }
     node.classList.remove('mj-mod-loading');
@@ -229,6 +233,19 @@ export class RunsPanel extends SidePanel {
     node.classList.toggle('mj-mod-selected', selected);
     node.setAttribute('aria-selected', String(selected));
     node.dataset.runId = run.run_id;
+    // Only rebuild the cells when they change: replacing the node under the pointer
+    // between the two clicks of a double-click would cancel the double-click.
+    const cellValue = this._cellValue(run);
+    const time = relativeTime(run.start_time);
+    const key = JSON.stringify([run.run_id, run.status, run.name, cellValue]);
+    if (key === widget.contentKey) {
+      const cell = node.querySelector('.mj-RunRow-time');
+      if (cell && cell.textContent !== time) {
+        cell.textContent = time; // a text node changes, not the element under the pointer
+      }
+      return;
+    }
+    widget.contentKey = key;
     const metricText = Object.entries(run.metrics)
       .map(([k, m]) => `${k} = ${formatNumber(m.latest)}`)
       .join('\n');
@@ -240,15 +257,11 @@ export class RunsPanel extends SidePanel {
       (run.notebook_path ? `${run.notebook_path}\n` : '') +
       (paramText ? `\nparams:\n${paramText}\n` : '') +
       (metricText ? `\nmetrics:\n${metricText}` : '');
-    node.append(
+    node.replaceChildren(
       el('span', { class: 'mj-RunRow-status' }, statusBadge(run.status, true)),
       el('span', { class: 'mj-RunRow-name jp-text-truncated' }, runLabel(run)),
-      el('span', { class: 'mj-RunRow-value' }, this._cellValue(run)),
-      el(
-        'span',
-        { class: 'mj-RunRow-time', title: fullTime(run.start_time) },
-        relativeTime(run.start_time)
-      )
+      el('span', { class: 'mj-RunRow-value' }, cellValue),
+      el('span', { class: 'mj-RunRow-time', title: fullTime(run.start_time) }, time)
     );
   }
 
@@ -330,6 +343,7 @@ export class RunsPanel extends SidePanel {
     columnSelect.addEventListener('change', () => {
       const [kind, ...rest] = columnSelect.value.split(':');
       this._valueColumn = { kind: kind as IColumn['kind'], key: rest.join(':') };
+      this._valueColumnChosen = true;
       this._renderHeader();
       this._renderVisible();
     });
@@ -521,7 +535,12 @@ export class RunsPanel extends SidePanel {
       ...cols.params.map(k => ({ kind: 'param' as const, key: k })),
       { kind: 'attr', key: 'duration' }
     ];
-    if (!this._valueColumn || !options.some(o => sameColumn(o, this._valueColumn))) {
+    // the first metric, unless the user picked a column that still exists
+    if (
+      !this._valueColumnChosen ||
+      !this._valueColumn ||
+      !options.some(o => sameColumn(o, this._valueColumn))
+    ) {
       this._valueColumn = options[0];
     }
     this._columnSelect.replaceChildren(
@@ -750,6 +769,7 @@ export class RunsPanel extends SidePanel {
   private _columns: IColumns = { params: [], metrics: [] };
   private _columnsKey = '';
   private _valueColumn: IColumn | null = null;
+  private _valueColumnChosen = false;
   private _focus = -1;
   private _started = false;
   private _ensureScheduled = false;
