@@ -118,6 +118,11 @@ export class ExportBody extends Widget {
       }
       this._renderRuns();
       this._preselect();
+      // the focus goes to the preselected run (arrow keys then choose another)
+      const checked = this._list.querySelector(
+        'input:checked'
+      ) as HTMLInputElement | null;
+      checked?.focus();
     } catch (error) {
       this._error((error as Error).message);
     }
@@ -150,6 +155,9 @@ export class ExportBody extends Widget {
     } finally {
       this._busy = false;
       this._button.disabled = !this._selected;
+      if (!this.node.contains(document.activeElement)) {
+        this._button.focus();
+      }
     }
   }
 
@@ -182,6 +190,7 @@ export class ExportBody extends Widget {
         files
       )
     );
+    copy.focus(); // keeps the focus in the dialog (Escape closes it, Tab moves on)
   }
 
   private _error(message: string): void {

@@ -3,7 +3,12 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { Dialog, ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  IToolbarWidgetRegistry,
+  MainAreaWidget
+} from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
@@ -45,14 +50,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Runs sidebar, run comparison and Export to deploy for mlops-jupyter.',
   autoStart: true,
   requires: [IDocumentManager],
-  optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer, INotebookTracker],
+  optional: [
+    ISettingRegistry,
+    ICommandPalette,
+    ILayoutRestorer,
+    INotebookTracker,
+    IToolbarWidgetRegistry
+  ],
   activate: async (
     app: JupyterFrontEnd,
     docManager: IDocumentManager,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    toolbars: IToolbarWidgetRegistry | null
   ) => {
     const { commands, shell } = app;
     let count = 0;
@@ -160,27 +172,59 @@ const plugin: JupyterFrontEndPlugin<void> = {
         goToCell(args.notebookPath as string, (args.cellId as string) ?? null)
     });
 
+    const exportDialog = async (notebook: NotebookPanel) => {
+      const body = new ExportBody(notebook.context.path, panel.store);
+      const dialog = new Dialog({
+        title: 'Export to deploy',
+        body,
+        buttons: [Dialog.cancelButton({ label: 'Close' })]
+      });
+      dialog.addClass('mj-ExportDialog');
+      await dialog.launch();
+    };
+
+    // The notebook shown in the main area (the tracker's current one may be another
+    // notebook when the user clicked a toolbar or the palette without focusing a cell).
+    const currentNotebook = (): NotebookPanel | null => {
+      const widget = shell.currentWidget;
+      if (widget instanceof NotebookPanel) {
+        return widget;
+      }
+      return notebooks?.currentWidget ?? null;
+    };
+
     commands.addCommand(CommandIDs.exportToDeploy, {
       label: 'Export to deploy',
       caption: 'Export a run of this notebook as a deployable package (mlops-jupyter)',
       icon: exportIcon,
-      isEnabled: () => !!notebooks?.currentWidget,
+      isEnabled: () => currentNotebook() !== null,
       execute: async () => {
-        const current = notebooks?.currentWidget;
-        if (!current) {
-          return;
+        const notebook = currentNotebook();
+        if (notebook) {
+          await exportDialog(notebook);
         }
-        const body = new ExportBody(current.context.path, panel.store);
-        const dialog = new Dialog({
-          title: 'Export to deploy',
-          body,
-          buttons: [Dialog.cancelButton({ label: 'Close' })],
-          focusNodeSelector: 'input[type=radio]:checked, .mj-ExportButton'
-        });
-        dialog.addClass('mj-ExportDialog');
-        await dialog.launch();
       }
     });
+
+    // The notebook toolbar button (jupyter.lab.toolbars in schema/plugin.json, so users can
+    // move or hide it): bound to its own notebook, whichever one has the focus.
+    if (toolbars) {
+      toolbars.addFactory<NotebookPanel>(
+        'Notebook',
+        'mlops-export-to-deploy',
+        notebook => {
+          const button = new ToolbarButton({
+            icon: exportIcon,
+            label: 'Export to deploy',
+            className: 'mj-ExportToolbarButton',
+            tooltip:
+              'Export a run of this notebook as a deployable package (mlops-jupyter)',
+            onClick: () => void exportDialog(notebook)
+          });
+          return button;
+        }
+      );
+    }
 
     if (palette) {
       const category = 'MLOps';

@@ -216,6 +216,8 @@ def test_runs_panel_compare_go_to_cell_and_export(lab_page, lab_server, failure_
     files = dialog.locator(".mj-Files li").all_inner_texts()
     assert files and all((root / package / f).exists() for f in files), files
     assert dialog.locator(".mj-Command").inner_text().startswith("mlops-jupyter serve ")
+    # the runs stay listed next to the result
+    assert dialog.locator(".mj-ExportRun").first.bounding_box()["height"] > 10
     shot(page, "labext-export-done-light", dialog.locator(".jp-Dialog-content"))
 
     # dark theme: the same three views
@@ -230,7 +232,11 @@ def test_runs_panel_compare_go_to_cell_and_export(lab_page, lab_server, failure_
                  has_text="Export to deploy").click()
     dialog.locator(".mj-ExportRun").nth(1).wait_for(timeout=20_000)
     shot(page, "labext-export-dark", dialog.locator(".jp-Dialog-content"))
+    # keyboard: the preselected run has the focus; ArrowDown picks the other, Escape closes
+    page.keyboard.press("ArrowDown")
+    assert checked.inner_text() == "weak-model"
     page.keyboard.press("Escape")
+    dialog.wait_for(state="detached", timeout=10_000)
     set_theme(page, "JupyterLab Light")
 
 
@@ -243,11 +249,13 @@ def test_export_errors_stay_in_the_dialog(lab_page, lab_server, failure_shot):
     nb.cells = [nbformat.v4.new_code_cell("x = 1")]
     nbformat.write(nb, root / "empty.ipynb")
     page.goto(f"{lab_server['url']}/lab/tree/empty.ipynb?token={lab_server['token']}")
-    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar-item",
-                           timeout=60_000)
-    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar-item",
-                 has_text="Export to deploy").click()
+    # the restored workspace reopens e2e.ipynb too: use the toolbar of empty.ipynb's panel
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)",
+                         has=page.locator(".jp-Cell", has_text="x = 1"))
+    panel.locator(".jp-Toolbar-item", has_text="Export to deploy").click(timeout=60_000)
     dialog = page.locator(".mj-ExportDialog")
     dialog.get_by_text("No run of this notebook has a model yet").wait_for(timeout=20_000)
+    # the dialog is about the notebook whose toolbar was clicked, not another open one
+    assert "empty.ipynb" in dialog.inner_text() and "e2e.ipynb" not in dialog.inner_text()
     assert dialog.locator(".mj-ExportButton").is_disabled()
     page.keyboard.press("Escape")
