@@ -87,6 +87,11 @@ export class RunDetailView extends Widget {
       ),
       el('div', { class: 'mj-Actions' }, goto, status)
     );
+    if (run.warnings?.length) {
+      node.append(
+        section('Warnings', el('ul', {}, ...run.warnings.map(w => el('li', {}, w))))
+      );
+    }
     if (run.error) {
       node.append(section('Error', el('pre', { class: 'mj-Traceback' }, run.error)));
     }

@@ -120,8 +120,15 @@ export class RunsPanel extends SidePanel {
       error => this._onRowsError(error)
     );
     this._poller = new ChangePoller(
-      async () => (await requestAPI<IStatus>('status', { store: this._store })).version,
-      () => this.refresh(false),
+      async () => {
+        if (this._store === null) {
+          // no store yet: watch for the first one (a %%track in any notebook creates it)
+          const { stores } = await requestAPI<{ stores: IStore[] }>('stores');
+          return 'stores:' + stores.map(s => s.id).join('\n');
+        }
+        return (await requestAPI<IStatus>('status', { store: this._store })).version;
+      },
+      () => (this._store === null ? void this._loadStores() : this.refresh(false)),
       this._settings.pollInterval
     );
 
@@ -418,11 +425,18 @@ export class RunsPanel extends SidePanel {
         this._storeSelect.append(el('option', { value: '' }, 'no store found'));
       }
       this._storeSelect.value = this._store ?? '';
-      this._showMessage(
-        stores.length
-          ? ''
-          : 'No .mlops store under the server root yet: track a cell with %%track to create one.'
-      );
+      this._poller.forget();
+      if (!stores.length) {
+        this._showMessage(
+          'No .mlops store under the server root yet: run a cell with %%track ' +
+            '(load it with %load_ext mlops_jupyter) and its run appears here.'
+        );
+        this._rows.reset();
+        this._model.widgetCount = 0;
+        this._renderFooter('no store');
+        return;
+      }
+      this._showMessage('');
       await this._loadExperiments();
       this._loadFirstPage();
     } catch (error) {

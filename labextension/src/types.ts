@@ -23,6 +23,7 @@ export interface IRunRow {
   metrics: Record<string, IMetricSummary>;
   tags: Record<string, unknown>;
   models: string[];
+  parent_run_id?: string | null;
 }
 
 export interface IColumns {
@@ -78,6 +79,8 @@ export interface IRunDetail extends IRunRow {
   error: string | null;
   parent_run_id: string | null;
   git_commit: string | null;
+  children?: string[];
+  warnings?: string[];
 }
 
 export interface IDiff {

@@ -116,7 +116,10 @@ def test_runs_panel_compare_go_to_cell_and_export(lab_page, lab_server, failure_
     assert appeared < 2.5
     names = page.locator(f"{ROWS} .mj-RunRow-name").all_inner_texts()
     assert sorted(names) == ["strong-model", "weak-model"]
-    assert page.locator(f"{ROWS} .mj-Status-FINISHED").count() == 2
+    # a run seen while its cell ran turns FINISHED by the next refresh
+    page.wait_for_function(
+        f"() => document.querySelectorAll(\"{ROWS} .mj-Status-FINISHED\").length === 2",
+        timeout=2_500)
     assert "2 runs" in page.locator(f"{PANEL} .mj-RunsFooter").inner_text()
 
     # a filter error shows the server's message and a caret under its position
@@ -224,6 +227,9 @@ def test_runs_panel_compare_go_to_cell_and_export(lab_page, lab_server, failure_
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=10_000)
     set_theme(page, "JupyterLab Dark")
+    page.locator(ROWS).nth(0).click()
+    page.locator(ROWS).nth(1).click(modifiers=["Shift"])
+    assert page.locator(f"{ROWS}.mj-mod-selected").count() == 2
     shot(page, "labext-panel-dark", page.locator(PANEL))
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="Compare 2 runs").click()
     shot(page, "labext-compare-dark")
