@@ -115,6 +115,12 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "mlops_jupyter.server"}]
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The built front end (``labextension/`` -> ``mlops_jupyter/labextension``), for
+    ``jupyter labextension develop . --overwrite`` during front-end work."""
+    return [{"src": "labextension", "dest": "mlops-jupyter"}]
+
+
 def _register_displays() -> None:
     import sys
 

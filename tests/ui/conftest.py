@@ -53,6 +53,10 @@ def lab_server(lab_root, tmp_path_factory):
         overrides.write_text(json.dumps({"@jupyterlab/apputils-extension:notification": {
             "fetchNews": "false", "checkForUpdates": False}}))
     port, token = _free_port(), "mlops-ui-test"
+    # the REST API of the lab extension (enabled on install too; explicit here for any venv)
+    (home / "config").mkdir()
+    (home / "config" / "jupyter_server_config.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {"mlops_jupyter": True}}}))
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "config"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "MLOPS_STORE": str(lab_root / ".mlops")}
     log = open(home / "lab.log", "w")
@@ -97,3 +101,11 @@ def browser(tmp_path_factory):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """item.rep_call: the test's outcome, for fixtures that take a screenshot on failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
