@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import importlib.util
+import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -121,22 +122,24 @@ def score_table(batch: Any, predictor: Any, table: Any, keep: Sequence[str],
     return batch.output_table(predictor, table.select(list(keep)), result)
 
 
-def score_pandas(frame: Any, folder: str, sha: str, keep: Sequence[str] = ()) -> Any:
-    """One pandas partition scored with the worker's cached runtime; the index is kept."""
-    import pandas as pd
+def score_pandas(frame: Any, folder: str, sha: str, keep: Sequence[str] = (),
+                 schema: Any = None) -> Any:
+    """One pandas partition scored with the worker's cached runtime; the index is kept.
+    An empty partition gives the empty frame of ``schema`` (the output's Arrow schema)."""
     import pyarrow as pa
 
     batch, predictor = runtime(folder, sha)
-    if not len(frame):
-        return empty_output(predictor, frame[list(keep)], sha_manifest(folder))
-    wanted = list(dict.fromkeys([*predictor.names, *keep]))
-    table = pa.Table.from_pandas(frame[wanted], preserve_index=False)
-    out = score_table(batch, predictor, table, keep).to_pandas()
+    if not len(frame) and schema is not None:
+        out = schema.empty_table().to_pandas()
+    else:
+        wanted = list(dict.fromkeys([*predictor.names, *keep]))
+        table = pa.Table.from_pandas(frame[wanted], preserve_index=False)
+        out = score_table(batch, predictor, table, keep).to_pandas()
     out.index = frame.index
-    return out if isinstance(out, pd.DataFrame) else pd.DataFrame(out)
+    return out
 
 
-def sha_manifest(folder: str | Path) -> dict[str, Any]:
+def read_manifest(folder: str | Path) -> dict[str, Any]:
     import json
 
     return json.loads((Path(folder) / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -146,19 +149,20 @@ def output_dtype(manifest: dict[str, Any]) -> str:
     return str(manifest.get("output_schema", {}).get("predict", {}).get("dtype", "object"))
 
 
-def empty_output(predictor: Any, kept: Any, manifest: dict[str, Any]) -> Any:
-    """The pandas frame of no rows with the output's columns and dtypes (Dask's ``meta``)."""
+def output_schema(predictor: Any, kept: Any, manifest: dict[str, Any]) -> Any:
+    """The Arrow schema of the output: the ``kept`` columns' (a non-empty sample frame), the
+    prediction's type from the manifest's output schema, a float64 per class probability."""
     import numpy as np
-    import pandas as pd
+    import pyarrow as pa
 
-    out = kept.iloc[:0].copy()
+    fields = list(pa.Schema.from_pandas(kept, preserve_index=False))
     dtype = np.dtype(output_dtype(manifest))
-    out[PREDICTION] = pd.Series([], dtype=object if dtype.kind in "UO" else dtype,
-                                index=out.index)
+    fields.append(pa.field(PREDICTION, pa.string() if dtype.kind in "UO"
+                           else pa.from_numpy_dtype(dtype)))
     if predictor.has_probabilities:
-        for label in predictor.classes or []:
-            out[f"{PROBABILITY_PREFIX}{label}"] = pd.Series([], dtype="float64", index=out.index)
-    return out
+        fields += [pa.field(f"{PROBABILITY_PREFIX}{label}", pa.float64())
+                   for label in predictor.classes or []]
+    return pa.schema(fields)
 
 
 # --------------------------------------------------------------------------- local
@@ -271,8 +275,10 @@ def score_dask(folder: str, sha: str, data: Any, out: Path | None, keep: Sequenc
         check_columns(predictor, pq.read_schema(files[0]).names, keep, files[0])
         frame = dd.read_parquet(files, columns=wanted)
     check_columns(predictor, list(frame.columns), keep, "the Dask DataFrame")
-    meta = empty_output(predictor, frame._meta[list(keep)], sha_manifest(folder))
-    scored = frame.map_partitions(score_pandas, folder, sha, list(keep), meta=meta)
+    # meta: the frame Arrow converts an empty output to, as it converts every partition's
+    schema = output_schema(predictor, frame._meta_nonempty[list(keep)], read_manifest(folder))
+    meta = schema.empty_table().to_pandas()
+    scored = frame.map_partitions(score_pandas, folder, sha, list(keep), schema, meta=meta)
     if out is None:
         return scored
     scored.to_parquet(str(out), overwrite=True, write_index=False)
@@ -321,7 +327,12 @@ def score_spark(folder: str, sha: str, data: Any, out: Path | None, keep: Sequen
     if isinstance(data, SparkFrame):
         frame = data
     else:
-        spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+        spark = SparkSession.getActiveSession()
+        if spark is None:
+            # a new local session: its Python workers run this Python (Spark's default is
+            # "python3" on PATH, which may lack this environment's packages)
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            spark = SparkSession.builder.getOrCreate()
         if isinstance(data, pd.DataFrame):
             frame = spark.createDataFrame(data)
         else:
@@ -329,7 +340,7 @@ def score_spark(folder: str, sha: str, data: Any, out: Path | None, keep: Sequen
     check_columns(predictor, frame.columns, keep, "the Spark DataFrame")
     wanted = list(dict.fromkeys([*predictor.names, *keep]))
     fields = [frame.schema[k] for k in keep]
-    fields.append(T.StructField(PREDICTION, _spark_type(output_dtype(sha_manifest(folder)))))
+    fields.append(T.StructField(PREDICTION, _spark_type(output_dtype(read_manifest(folder)))))
     if predictor.has_probabilities:
         fields += [T.StructField(f"{PROBABILITY_PREFIX}{label}", T.DoubleType())
                    for label in predictor.classes or []]

@@ -195,14 +195,15 @@ def spark():
         pytest.fail("Spark needs Java: install a JRE (apt-get install default-jre-headless)")
     from pyspark.sql import SparkSession
 
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PYSPARK_PYTHON", sys.executable)  # the workers' Python (Spark's default: python3)
     session = (SparkSession.builder.master("local[2]").appName("mlops-batch-test")
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "2")
-               .config("spark.pyspark.python", sys.executable)
-               .config("spark.pyspark.driver.python", sys.executable)
                .getOrCreate())
     yield session
     session.stop()
+    mp.undo()
 
 
 def test_spark_scores_with_map_in_pandas(exported, rows, spark, tmp_path):
@@ -231,8 +232,9 @@ def test_spark_scores_with_map_in_pandas(exported, rows, spark, tmp_path):
 
 
 SPARK_UDF = r"""
-import json, sys, warnings
+import json, os, sys, warnings
 warnings.simplefilter("ignore")
+os.environ["PYSPARK_PYTHON"] = sys.executable
 import mlflow.pyfunc, pandas as pd
 from pyspark.sql import SparkSession
 try:
@@ -242,7 +244,7 @@ except ImportError:
     pass
 folder, source = sys.argv[1], sys.argv[2]
 spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-         .config("spark.pyspark.python", sys.executable).getOrCreate())
+         .getOrCreate())
 frame = spark.read.parquet(source)
 predict = mlflow.pyfunc.spark_udf(spark, folder, env_manager="local")
 features = [c for c in frame.columns if c != "id"]
