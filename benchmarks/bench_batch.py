@@ -224,7 +224,7 @@ def main() -> None:
 
             python = peer_python("batchspark", [
                 "mlflow-skinny==3.17.0", f"pyspark=={pyspark.__version__}",
-                f"scikit-learn=={sklearn.__version__}", "pandas", "pyarrow"])
+                f"scikit-learn=={sklearn.__version__}", "skops", "pandas", "pyarrow"])
             model = WORK / "mlflow-model"
             peer_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
             subprocess.run([str(python), str(HERE / "mlflow_predict_peer.py"), "save",
