@@ -29,6 +29,7 @@ from .api import (
     UntrustedTypesError,
     active_run,
     audit_log,
+    batch_predict,
     close_stores,
     compare,
     delete_alias,

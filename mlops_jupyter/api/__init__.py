@@ -12,7 +12,7 @@ Each area is a private module; this ``__init__`` is the whole public surface:
 - ``_compare``: ``compare``
 - ``_registry``: ``register``, ``promote``, ``set_alias``, ``delete_alias``, ``models``,
   ``model_versions``, ``audit_log``, ``lineage`` (``ModelVersion``, ``Lineage``)
-- ``_deploy``: ``export`` (the deployable package)
+- ``_deploy``: ``export`` (the deployable package), ``batch_predict``
 
 It also exports every type a user may need to name (``isinstance``, annotations): the
 result types and the exceptions of :mod:`mlops_jupyter.errors`.
@@ -44,7 +44,7 @@ from ..errors import (
 from ..tracking.run import Run
 from ._analysis import drift, explain
 from ._compare import compare
-from ._deploy import export
+from ._deploy import batch_predict, export
 from ._registry import (
     audit_log,
     delete_alias,
@@ -111,7 +111,7 @@ __all__ = [
     "register", "promote", "set_alias", "delete_alias", "models", "model_versions", "audit_log",
     "lineage",
     # the deployable package
-    "export",
+    "export", "batch_predict",
     # result types (all but Run load on first access)
     "Run", "DriftReport", "Explanation", "Comparison", "RunDiff", "SnapshotDiff", "RunRecord",
     "Snapshot", "RunsFrame", "Artifact", "ModelVersion", "Lineage",
