@@ -217,9 +217,8 @@ export class RunsPanel extends SidePanel {
   }
 
   rowShown(index: number): void {
-    if (!this._rows.isLoaded(index, index + 1)) {
-      this._ensureVisible();
-    }
+    // every newly shown row: fetch what is on screen, and prefetch the neighbouring page
+    this._ensureVisible();
   }
 
   renderRow(widget: RunRowWidget): void {
@@ -333,7 +332,9 @@ export class RunsPanel extends SidePanel {
       this._store = storeSelect.value || null;
       this._experiment = '';
       this._poller.forget();
-      void this._loadExperiments().then(() => this._loadFirstPage());
+      // the runs query does not wait for the experiments list (all experiments either way)
+      this._loadFirstPage();
+      void this._loadExperiments();
     });
     const expSelect = (this._experimentSelect = el('select', {
       class: 'jp-mod-styled mj-Select',
@@ -473,11 +474,14 @@ export class RunsPanel extends SidePanel {
     }
   }
 
+  /** Another query (store, experiment, filter, sort): from the top of its results. */
   private _loadFirstPage(): void {
     this._rows.reset();
     this._focus = -1;
+    this._list.scrollTo(0);
     this._renderVisible();
     void this._rows.ensure(0, this._rows.pageSize);
+    this._ensureVisible();
   }
 
   private async _fetchPage(offset: number, limit: number) {
@@ -506,6 +510,8 @@ export class RunsPanel extends SidePanel {
     this._updateColumnPicker();
     this._renderVisible();
     this._renderFooter();
+    // rows on screen whose page is not loaded (e.g. the view moved while a query ran)
+    this._ensureVisible();
   }
 
   private _onRowsError(error: unknown): void {
@@ -655,7 +661,12 @@ export class RunsPanel extends SidePanel {
         void this._rows.ensure(0, this._rows.pageSize);
         return;
       }
-      void this._rows.ensure(Math.min(...shown), Math.max(...shown) + 1);
+      // half a page ahead in both directions: a steady scroll rarely shows "loading…"
+      const ahead = Math.floor(this._rows.pageSize / 2);
+      void this._rows.ensure(
+        Math.max(0, Math.min(...shown) - ahead),
+        Math.max(...shown) + 1 + ahead
+      );
     });
   }
 

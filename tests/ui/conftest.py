@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -59,6 +60,14 @@ def lab_server(lab_root, tmp_path_factory):
         {"ServerApp": {"jpserver_extensions": {"mlops_jupyter": True}}}))
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "config"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "MLOPS_STORE": str(lab_root / ".mlops")}
+    # The front end built in this checkout (jlpm build / an editable install) wins over a copy
+    # installed into the venv from another checkout: the tests test this code.
+    built = REPO / "mlops_jupyter" / "labextension"
+    if (built / "package.json").exists():
+        (home / "share" / "labextensions").mkdir(parents=True)
+        (home / "share" / "labextensions" / "mlops-jupyter").symlink_to(built)
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            [str(home / "share"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
     log = open(home / "lab.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
