@@ -20,11 +20,18 @@ import {
   value
 } from './format';
 import { compareIcon, runsIcon } from './icons';
-import { describeFilterError } from './model/filtererror';
+import { describeFilterError, describeOrderError } from './model/filtererror';
 import { PagedRows } from './model/paging';
 import { ChangePoller } from './model/poller';
 import { IRowLookup, RunSelection, nextFocus } from './model/selection';
-import { IColumn, ISort, nextSort, orderText, sameColumn } from './model/sorting';
+import {
+  IColumn,
+  ISort,
+  columnText,
+  nextSort,
+  orderText,
+  sameColumn
+} from './model/sorting';
 import { IColumns, IExperiment, IRunRow, IRunsPage, IStatus, IStore } from './types';
 
 export const ROW_HEIGHT = 28;
@@ -476,6 +483,9 @@ export class RunsPanel extends SidePanel {
 
   /** Another query (store, experiment, filter, sort): from the top of its results. */
   private _loadFirstPage(): void {
+    if (this._message.classList.contains('mj-mod-note')) {
+      this._showMessage(''); // a note about the previous query
+    }
     this._rows.reset();
     this._focus = -1;
     this._list.scrollTo(0);
@@ -534,6 +544,16 @@ export class RunsPanel extends SidePanel {
       this._renderFooter('filter error');
       return;
     }
+    if (error instanceof ApiError && error.kind === 'order' && this._sort) {
+      // the sorted column is not in this store (the sort outlived a store switch):
+      // drop the sort, say so, and show the default order
+      const note = describeOrderError(columnText(this._sort.column), error.message);
+      this._sort = null;
+      this._renderHeader();
+      this._loadFirstPage();
+      this._showMessage(note);
+      return;
+    }
     this._showMessage((error as Error).message, true);
   }
 
@@ -541,6 +561,7 @@ export class RunsPanel extends SidePanel {
     this._message.textContent = text;
     this._message.hidden = !text;
     this._message.classList.toggle('mj-mod-error', isError && !!text);
+    this._message.classList.toggle('mj-mod-note', !isError && !!text);
   }
 
   private _updateColumnPicker(): void {

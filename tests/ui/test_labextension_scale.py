@@ -41,7 +41,10 @@ def big_store(lab_server):
     runs = bench.make_data(N_RUNS)
     seconds = bench.write_runs(lab_server["root"] / "scale" / ".mlops", runs)
     print(f"\n{N_RUNS} runs written in {seconds:.1f} s")
-    return {"id": "scale/.mlops", "runs": runs}
+    # a second store whose runs have another metric (no m0)
+    other = [{**r, "metrics": {"loss": r["metrics"]["m1"]}} for r in bench.make_data(3, seed=1)]
+    bench.write_runs(lab_server["root"] / "other" / ".mlops", other)
+    return {"id": "scale/.mlops", "runs": runs, "other": "other/.mlops"}
 
 
 def _row_names(page) -> list[tuple[int, str]]:
@@ -157,7 +160,30 @@ def test_ten_thousand_runs(lab_server, browser, big_store):
         assert ordered and max(int(q["offset"]) for q in ordered) >= N_RUNS - 200, requests
         assert len(ordered) < 10, ordered  # pages at the two ends, not the 48 in between
         _scroll_to(page, "top")
+        page.wait_for_function(
+            f"() => document.querySelector(\"{ROWS}[data-windowed-list-index='0'] "
+            f".mj-RunRow-name\")?.textContent === '{by_m0[-1]['name']}'", timeout=20_000)
         page.locator(PANEL).screenshot(path=str(SHOTS / "labext-10k.png"))
+
+        # the sort outlives a switch to a store without metrics.m0: the server's order
+        # error becomes a readable note, and the runs show in the default order
+        store.select_option(big_store["other"])
+        note = page.locator(f"{PANEL} .mj-PanelMessage:not([hidden])")
+        note.wait_for(timeout=20_000)
+        text = note.inner_text()
+        assert text.startswith("Cannot sort by metrics.m0: no run has a column 'metrics.m0'"), text
+        assert text.endswith("Showing the newest runs first.") and "^" not in text, text
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll(\"{ROWS} .mj-RunRow-name\")]"
+            ".map(n => n.textContent).join() === 'run-2,run-1,run-0'", timeout=20_000)
+        assert page.locator(f"{PANEL} .mj-RunsHeader .mj-mod-sorted").count() == 0
+        assert "3 runs" in page.locator(f"{PANEL} .mj-RunsFooter").inner_text()
+        # back to the big store: the note goes with the query it was about
+        store.select_option(big_store["id"])
+        page.locator(f"{PANEL} .mj-PanelMessage").wait_for(state="hidden", timeout=10_000)
+        page.wait_for_function(
+            f"() => document.querySelector(\"{ROWS}[data-windowed-list-index='0'] "
+            ".mj-RunRow-name\")?.textContent === 'run-9999'", timeout=20_000)
     except Exception:
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / "labext-failure-10k.png"))
