@@ -34,12 +34,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+# Module scope: each test module gets its own server root and MLOPS_STORE (the e2e test
+# counts the runs in the store; another module's runs must not be there), and the
+# Playwright loop ends with its module (a loop left running breaks later asyncio tests).
+@pytest.fixture(scope="module")
 def lab_root(tmp_path_factory):
     return tmp_path_factory.mktemp("lab")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server(lab_root, tmp_path_factory):
     """JupyterLab on a free loopback port, with HOME and Jupyter dirs in a temp folder."""
     try:
@@ -98,7 +101,7 @@ def lab_server(lab_root, tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not os.path.exists(CHROMIUM):
         _missing("Chromium not found: apt-get install chromium")
