@@ -20,11 +20,18 @@ import {
   value
 } from './format';
 import { compareIcon, runsIcon } from './icons';
-import { describeFilterError } from './model/filtererror';
+import { describeFilterError, describeOrderError } from './model/filtererror';
 import { PagedRows } from './model/paging';
 import { ChangePoller } from './model/poller';
 import { IRowLookup, RunSelection, nextFocus } from './model/selection';
-import { IColumn, ISort, nextSort, orderText, sameColumn } from './model/sorting';
+import {
+  IColumn,
+  ISort,
+  columnText,
+  nextSort,
+  orderText,
+  sameColumn
+} from './model/sorting';
 import { IColumns, IExperiment, IRunRow, IRunsPage, IStatus, IStore } from './types';
 
 export const ROW_HEIGHT = 28;
@@ -217,9 +224,8 @@ export class RunsPanel extends SidePanel {
   }
 
   rowShown(index: number): void {
-    if (!this._rows.isLoaded(index, index + 1)) {
-      this._ensureVisible();
-    }
+    // every newly shown row: fetch what is on screen, and prefetch the neighbouring page
+    this._ensureVisible();
   }
 
   renderRow(widget: RunRowWidget): void {
@@ -333,7 +339,9 @@ export class RunsPanel extends SidePanel {
       this._store = storeSelect.value || null;
       this._experiment = '';
       this._poller.forget();
-      void this._loadExperiments().then(() => this._loadFirstPage());
+      // the runs query does not wait for the experiments list (all experiments either way)
+      this._loadFirstPage();
+      void this._loadExperiments();
     });
     const expSelect = (this._experimentSelect = el('select', {
       class: 'jp-mod-styled mj-Select',
@@ -473,11 +481,17 @@ export class RunsPanel extends SidePanel {
     }
   }
 
+  /** Another query (store, experiment, filter, sort): from the top of its results. */
   private _loadFirstPage(): void {
+    if (this._message.classList.contains('mj-mod-note')) {
+      this._showMessage(''); // a note about the previous query
+    }
     this._rows.reset();
     this._focus = -1;
+    this._list.scrollTo(0);
     this._renderVisible();
     void this._rows.ensure(0, this._rows.pageSize);
+    this._ensureVisible();
   }
 
   private async _fetchPage(offset: number, limit: number) {
@@ -506,6 +520,8 @@ export class RunsPanel extends SidePanel {
     this._updateColumnPicker();
     this._renderVisible();
     this._renderFooter();
+    // rows on screen whose page is not loaded (e.g. the view moved while a query ran)
+    this._ensureVisible();
   }
 
   private _onRowsError(error: unknown): void {
@@ -528,6 +544,16 @@ export class RunsPanel extends SidePanel {
       this._renderFooter('filter error');
       return;
     }
+    if (error instanceof ApiError && error.kind === 'order' && this._sort) {
+      // the sorted column is not in this store (the sort outlived a store switch):
+      // drop the sort, say so, and show the default order
+      const note = describeOrderError(columnText(this._sort.column), error.message);
+      this._sort = null;
+      this._renderHeader();
+      this._loadFirstPage();
+      this._showMessage(note);
+      return;
+    }
     this._showMessage((error as Error).message, true);
   }
 
@@ -535,6 +561,7 @@ export class RunsPanel extends SidePanel {
     this._message.textContent = text;
     this._message.hidden = !text;
     this._message.classList.toggle('mj-mod-error', isError && !!text);
+    this._message.classList.toggle('mj-mod-note', !isError && !!text);
   }
 
   private _updateColumnPicker(): void {
@@ -655,7 +682,12 @@ export class RunsPanel extends SidePanel {
         void this._rows.ensure(0, this._rows.pageSize);
         return;
       }
-      void this._rows.ensure(Math.min(...shown), Math.max(...shown) + 1);
+      // half a page ahead in both directions: a steady scroll rarely shows "loading…"
+      const ahead = Math.floor(this._rows.pageSize / 2);
+      void this._rows.ensure(
+        Math.max(0, Math.min(...shown) - ahead),
+        Math.max(...shown) + 1 + ahead
+      );
     });
   }
 

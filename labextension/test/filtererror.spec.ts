@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeFilterError } from '../src/model/filtererror';
+import { describeFilterError, describeOrderError } from '../src/model/filtererror';
 
 describe('describeFilterError', () => {
   it("puts the caret under the server's position and drops mj's echo lines", () => {
@@ -37,5 +37,20 @@ describe('describeFilterError', () => {
     expect(none.position).toBeNull();
     expect(none.message).toBe('no run has metrics.nope');
     expect(describeFilterError('x', '', null).message).toMatch(/not valid/);
+  });
+});
+
+describe('describeOrderError', () => {
+  it("says which sort failed and why, without mj's position prefix and echo lines", () => {
+    const message =
+      "bad order_by at position 0: no run has a column 'metrics.m0'. Did you mean " +
+      'metrics.loss?\n  metrics.m0 DESC\n  ^';
+    expect(describeOrderError('metrics.m0', message)).toBe(
+      "Cannot sort by metrics.m0: no run has a column 'metrics.m0'. Did you mean " +
+        'metrics.loss? Showing the newest runs first.'
+    );
+    expect(describeOrderError('duration', 'bad order_by: oops')).toBe(
+      'Cannot sort by duration: oops. Showing the newest runs first.'
+    );
   });
 });

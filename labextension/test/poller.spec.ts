@@ -61,4 +61,28 @@ describe('ChangePoller', () => {
     expect(poller.running).toBe(true);
     poller.stop();
   });
+
+  it('drops a check that started before forget() (the old store answers late)', async () => {
+    let store = 'a';
+    let release: (v: string) => void = () => undefined;
+    const changes: string[] = [];
+    const poller = new ChangePoller(
+      () =>
+        store === 'a'
+          ? new Promise<string>(resolve => (release = resolve))
+          : Promise.resolve('b1'),
+      v => changes.push(v),
+      1000
+    );
+    poller.start(); // a check of store a is in flight
+    await vi.advanceTimersByTimeAsync(0);
+    store = 'b';
+    poller.forget(); // the user picked store b
+    release('a7'); // store a's token arrives after the switch
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(3000);
+    // b's first token is its baseline, not a change (a change would refetch the list)
+    expect(changes).toEqual([]);
+    poller.stop();
+  });
 });

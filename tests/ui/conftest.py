@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,12 +34,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+# Module scope: each test module gets its own server root and MLOPS_STORE (the e2e test
+# counts the runs in the store; another module's runs must not be there), and the
+# Playwright loop ends with its module (a loop left running breaks later asyncio tests).
+@pytest.fixture(scope="module")
 def lab_root(tmp_path_factory):
     return tmp_path_factory.mktemp("lab")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server(lab_root, tmp_path_factory):
     """JupyterLab on a free loopback port, with HOME and Jupyter dirs in a temp folder."""
     try:
@@ -59,6 +63,14 @@ def lab_server(lab_root, tmp_path_factory):
         {"ServerApp": {"jpserver_extensions": {"mlops_jupyter": True}}}))
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "config"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "MLOPS_STORE": str(lab_root / ".mlops")}
+    # The front end built in this checkout (jlpm build / an editable install) wins over a copy
+    # installed into the venv from another checkout: the tests test this code.
+    built = REPO / "mlops_jupyter" / "labextension"
+    if (built / "package.json").exists():
+        (home / "share" / "labextensions").mkdir(parents=True)
+        (home / "share" / "labextensions" / "mlops-jupyter").symlink_to(built)
+        env["JUPYTER_PATH"] = os.pathsep.join(
+            [str(home / "share"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
     log = open(home / "lab.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
@@ -89,7 +101,7 @@ def lab_server(lab_root, tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not os.path.exists(CHROMIUM):
         _missing("Chromium not found: apt-get install chromium")

@@ -56,3 +56,18 @@ export function describeFilterError(
     caret: ' '.repeat(pos) + '^'
   };
 }
+
+/**
+ * The panel has no order box (the sort comes from a column header), so an order error
+ * (e.g. the sorted column does not exist in the store just picked) is one readable line:
+ * what could not be sorted, why (mj's message without its position prefix and echo), and
+ * that the default order is shown instead.
+ */
+export function describeOrderError(column: string, message: string): string {
+  const { message: text } = describeFilterError('', message, null);
+  let reason = text.replace(/^bad order_by( at position \d+)?:\s*/, '');
+  if (!/[.!?]$/.test(reason)) {
+    reason += '.';
+  }
+  return `Cannot sort by ${column}: ${reason} Showing the newest runs first.`;
+}

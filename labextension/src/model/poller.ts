@@ -32,9 +32,13 @@ export class ChangePoller {
     }
   }
 
-  /** Forget the last token (another store): the next check counts as a change. */
+  /**
+   * Forget the last token (another store): the next token is the new baseline. A check
+   * still in flight asked about the old store: its answer is dropped.
+   */
   forget(): void {
     this._version = null;
+    this._epoch++;
   }
 
   private async _tick(): Promise<void> {
@@ -42,9 +46,10 @@ export class ChangePoller {
     if (!this._running) {
       return;
     }
+    const epoch = this._epoch;
     try {
       const version = await this.check();
-      if (this._running && version !== this._version) {
+      if (this._running && epoch === this._epoch && version !== this._version) {
         const first = this._version === null;
         this._version = version;
         if (!first) {
@@ -62,4 +67,5 @@ export class ChangePoller {
   private _running = false;
   private _timer: ReturnType<typeof setTimeout> | null = null;
   private _version: string | null = null;
+  private _epoch = 0;
 }
