@@ -49,9 +49,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExportError, InvalidValueError, MlopsError, NotFoundError
+from ..tracking.models import choose_model
 from . import layout
 from .fast_path import write_fast_path
-from .registry import ModelVersion, get_model_version, parse_model_ref, run_models
+from .registry import ModelVersion, get_model_version, parse_model_ref
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,20 +134,9 @@ def resolve_source(store: Store, ref: Any) -> ExportSource:
         raise InvalidValueError(
             f"cannot export {ref!r}: {run} is {record['status']}; only a finished run's model "
             "is exported. Fix the cell, run it again and export the new run")
-    models = run_models(record)
-    if model is None:
-        if not models:
-            raise NotFoundError(
-                f"cannot export {ref!r}: {run} has no model; log one with "
-                "mj.log_model(estimator) inside the run, or fit an estimator in a %%track cell")
-        if len(models) > 1:
-            raise InvalidValueError(
-                f"cannot export {ref!r}: {run} has several models "
-                f"({', '.join(map(repr, models))}); register the one to export "
-                "(mj.register(run_id, name, model=...)) and export 'name/version'")
-        model = models[0]
-    elif model not in models:
-        raise NotFoundError(f"cannot export {ref!r}: {run} has no model {model!r} any more")
+    model = choose_model(record, model, doing=f"cannot export {ref!r}",
+                         several="register the one to export "
+                                 "(mj.register(run_id, name, model=...)) and export 'name/version'")
     return ExportSource(run_id=run_id, run_name=record["name"], model=model, version=version,
                         record=record)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..tracking.models import run_models
 from .registry import (
     ModelVersion,
     get_model_version,
     parse_model_ref,
     resolve_model_ref,
-    run_models,
 )
 
 if TYPE_CHECKING:

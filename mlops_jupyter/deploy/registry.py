@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidNameError, InvalidValueError, NotFoundError
+from ..tracking.models import choose_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -212,10 +213,6 @@ class _Auditor:
                       actor=self.user, host=self.host, time=self.now)
 
 
-def run_models(record: dict[str, Any]) -> list[str]:
-    return [a["name"] for a in record["artifacts"] if a["kind"] == "model"]
-
-
 def register(store: Store, run_id: str, name: str, *, model: str | None = None,
              description: str | None = None) -> ModelVersion:
     """Register model ``model`` of run ``run_id`` (a unique prefix is enough) as the next
@@ -242,20 +239,7 @@ def register(store: Store, run_id: str, name: str, *, model: str | None = None,
             f"cannot register {name!r} from {run}: it is {record['status']}, and only a "
             f"finished (or still running) run's model can be registered; fix the cell and "
             "run it again, then register the new run")
-    available = run_models(record)
-    if not available:
-        raise NotFoundError(
-            f"cannot register {name!r}: {run} has no model; log one with "
-            "mj.log_model(estimator) inside the run, or fit an estimator in a %%track cell")
-    if model is None:
-        if len(available) > 1:
-            raise InvalidValueError(
-                f"cannot register {name!r}: {run} has several models "
-                f"({', '.join(map(repr, available))}); pass model= one of them")
-        model = available[0]
-    elif model not in available:
-        raise NotFoundError(f"cannot register {name!r}: {run} has no model {model!r}; its "
-                            f"models: {', '.join(map(repr, available))}")
+    model = choose_model(record, model, doing=f"cannot register {name!r}")
 
     def change(tx: ModelChange) -> ModelVersion:
         created = tx.model is None

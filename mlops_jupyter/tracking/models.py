@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MlopsError, UntrustedTypesError
+from ..errors import InvalidValueError, MlopsError, NotFoundError, UntrustedTypesError
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -147,19 +147,43 @@ def auto_trusted(data: bytes, needed: list[str]) -> set[str]:
     }
 
 
+def run_models(record: dict[str, Any]) -> list[str]:
+    """The names of the models a run logged (``store.run_record``), in logging order."""
+    return [a["name"] for a in record["artifacts"] if a["kind"] == "model"]
+
+
+def choose_model(record: dict[str, Any], model: str | None, *, doing: str,
+                 several: str = "pass model= one of them") -> str:
+    """Which model of the run ``record`` is meant: ``model``, or the run's only one.
+
+    The one rule for loading, registering and exporting (``doing`` starts each message,
+    e.g. "cannot export 'churn/2'"; ``several`` says what to do when the run has more
+    than one model). No model -> NotFoundError; several and no ``model`` -> InvalidValueError;
+    an unknown ``model`` -> NotFoundError listing the run's models.
+    """
+    run = f"run {record['name']!r} ({record['id'][:8]})"
+    available = run_models(record)
+    if not available:
+        raise NotFoundError(
+            f"{doing}: {run} has no model; log one with mj.log_model(estimator) inside the "
+            "run, or fit an estimator in a %%track cell")
+    if model is None:
+        if len(available) > 1:
+            raise InvalidValueError(f"{doing}: {run} has several models "
+                                    f"({', '.join(map(repr, available))}); {several}")
+        return available[0]
+    if model not in available:
+        raise NotFoundError(f"{doing}: {run} has no model {model!r}; its models: "
+                            f"{', '.join(map(repr, available))}")
+    return model
+
+
 def load_model(store: Store, run_id: str, name: str | None = None,
                trusted: list[str] | None = None) -> Any:
     """The model ``name`` of run ``run_id`` (its only model when ``name`` is None)."""
-    if name is None:
-        record = store.run_record(run_id)
-        models = [a["name"] for a in record["artifacts"] if a["kind"] == "model"]
-        if not models:
-            raise MlopsError(f"run {run_id[:8]} has no model artifact")
-        if len(models) > 1:
-            raise MlopsError(
-                f"run {run_id[:8]} has several models ({', '.join(models)}): pass name="
-            )
-        name = models[0]
+    name = choose_model(store.run_record(run_id), name,
+                        doing=f"cannot load a model of run {run_id[:8]}",
+                        several="pass name= one of them")
     _row, data = store.artifact(run_id, name)
     return model_from_bytes(data, name, run_id, trusted)
 
