@@ -787,21 +787,24 @@ class Store:
         # SQLite's write lock serialises writers, so the next version is free when read.
         # PostgreSQL lets two writers read the same latest version; the unique key stops the
         # second, which then retries with the version the first one committed (and so finds
-        # the first one's row when both stored the same frame).
+        # the first one's row when both stored the same frame). The latest version and the
+        # same frame's version are read in ONE statement: under READ COMMITTED two statements
+        # may see different commits (no same frame yet, then its version as the latest), and
+        # the writer would store the frame a second time as the next version.
         s = t.snapshots.c
         for attempt in range(_VERSION_ATTEMPTS):
             try:
                 with self.write() as conn:
-                    same = conn.execute(
-                        sa.select(t.snapshots)
-                        .where(s.name == row["name"], s.fingerprint == row["fingerprint"])
-                        .order_by(s.version.desc()).limit(1)).mappings().first()
-                    if same is not None:
-                        return dict(same)
-                    latest = conn.execute(
-                        sa.select(sa.func.max(t.snapshots.c.version))
-                        .where(t.snapshots.c.name == row["name"])
-                    ).scalar()
+                    latest, same_version = conn.execute(
+                        sa.select(sa.func.max(s.version),
+                                  sa.func.max(sa.case((s.fingerprint == row["fingerprint"],
+                                                       s.version))))
+                        .where(s.name == row["name"])).one()
+                    if same_version is not None:
+                        return dict(conn.execute(
+                            sa.select(t.snapshots).where(s.name == row["name"],
+                                                         s.version == same_version)
+                        ).mappings().one())
                     values = {**row, "version": (latest or 0) + 1}
                     conn.execute(t.snapshots.insert().values(**values))
                 return values
