@@ -709,9 +709,10 @@ def exact_conditions(expr) -> list[tuple[str, str, str, Any]] | None:
 
 
 def _plain_text(value: Any) -> bool:
-    """A string that equals only itself under :func:`values_equal`."""
+    """A string that equals only itself under :func:`values_equal` (a param logged as an
+    infinite float reads as the text 'inf' or '-inf', stored as JSON's Infinity)."""
     return (isinstance(value, str) and _number(value) is None and _boolean(value) is None
-            and not value.startswith(("[", "{")))
+            and not value.startswith(("[", "{")) and value not in ("inf", "-inf"))
 
 
 def _pushdown(cond: Condition) -> tuple[str, str, str, Any] | None:
@@ -850,3 +851,101 @@ def _ranks(series: Any, kind: str, ascending: bool):
             rank, previous = rank + 1, keys[i]
         ranks[i] = rank if ascending else -rank
     return ranks
+
+
+# -- the whole filter in SQL -------------------------------------------------------------------
+# ASCII letters that Python's IGNORECASE also matches to a non-ASCII character (i: U+0130,
+# U+0131; k: the Kelvin sign; s: the long s). SQL's ASCII-only ILIKE cannot mirror them.
+_FOLDS_BEYOND_ASCII = frozenset("iksIKS")
+
+
+def _storable(value: str) -> bool:
+    """A literal the database can bind and compare as written (no NUL, no lone surrogate)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def sql_tree(expr) -> Any:
+    """The filter as database terms whose truth is exactly the frame filter's, or None.
+
+    A tree of ``("and"|"or", (children...))``, ``("not", child)`` and leaves ``(kind, name,
+    op, values)``: ``kind`` is ``metrics`` (latest value; NaN is missing), ``params`` (JSON
+    text), ``tags``, ``text`` (a text attribute), ``number`` (duration) or ``time`` (values
+    in epoch seconds: the caller must check no run's time lies within a millisecond of one,
+    as the frame's nanoseconds and SQL's float seconds may round apart there; see
+    :func:`time_literals`). Three-valued logic is kept by the compiler (a leaf is true,
+    false, or unknown when the value is missing, as in :func:`apply_filter`).
+
+    None when a comparison has no exact SQL: params/tags compared with numbers, booleans,
+    text that reads as one, or by order; LIKE/CONTAINS on params (JSON text); ILIKE with a
+    pattern that is not ASCII or has i, k or s (Python folds them to non-ASCII letters too);
+    text that the database cannot hold (NUL, lone surrogates); more than
+    ``MAX_PUSHED_VALUES`` values in one IN.
+    """
+    tree = parse_filter(expr) if isinstance(expr, str) else expr
+    out = _sql_node(tree)
+    return out
+
+
+def _sql_node(node) -> Any:
+    # The tree nests at most MAX_NESTING deep (the parser checks): recursion is bounded.
+    if isinstance(node, Not):
+        child = _sql_node(node.child)
+        return None if child is None else ("not", child)
+    if isinstance(node, Junction):
+        children = [_sql_node(c) for c in node.children]
+        if any(c is None for c in children):
+            return None
+        return (node.op, tuple(children))
+    return _sql_leaf(node)
+
+
+def _sql_leaf(cond: Condition) -> Any:
+    kind, op, values = cond.column.kind, cond.op, cond.values
+    name = cond.column.name
+    key = name.partition(".")[2] if kind in ("params", "metrics", "tags") else name
+    if len(values) > MAX_PUSHED_VALUES:
+        return None
+    if op in ("isnull", "notnull"):
+        return (kind, key, op, ())
+    if kind in ("metrics", "number"):
+        return (kind, key, op, tuple(float(v) for v in values))
+    if kind == "time":
+        if op in ("like", "ilike", "contains"):
+            return None
+        return (kind, key, op, tuple(v.value / 1e9 for v in values))
+    if not all(isinstance(v, str) and _storable(v) for v in values):
+        return None
+    if op == "ilike" and not (values[0].isascii() and not _FOLDS_BEYOND_ASCII & set(values[0])):
+        return None
+    if kind == "text":
+        return (kind, key, op, tuple(values))
+    if kind == "tags" and op in ("like", "ilike", "contains"):
+        return (kind, key, op, tuple(values))  # a tag is text: _text() is the value itself
+    if op in ("=", "!=", "in") and all(_plain_text(v) for v in values):
+        return (kind, key, op, tuple(values))
+    return None
+
+
+def time_literals(tree) -> dict[str, list[float]]:
+    """``{"start_time"|"end_time": [epoch seconds, ...]}`` compared in ``tree``."""
+    out: dict[str, list[float]] = {}
+    for cond in _conditions(tree):
+        if cond.column.kind == "time":
+            out.setdefault(cond.column.name, []).extend(v.value / 1e9 for v in cond.values)
+    return out
+
+
+def keys_needed(tree) -> dict[str, set[str]]:
+    """The params/metrics/tags keys ``tree`` compares other than with IS [NOT] NULL: each
+    must exist in the store, or the frame filter's error (with close names) is due."""
+    out: dict[str, set[str]] = {"params": set(), "metrics": set(), "tags": set()}
+    for cond in _conditions(tree):
+        if cond.column.kind in out and cond.op not in ("isnull", "notnull"):
+            out[cond.column.kind].add(cond.column.name.partition(".")[2])
+    return out
