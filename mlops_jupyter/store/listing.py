@@ -271,8 +271,8 @@ def _text_test(column: Any, op: str, values: Sequence[str], dialect: str) -> Any
             pattern = values[0].replace("\\", "\\\\")
             return (column.like if op == "like" else column.ilike)(pattern, escape="\\")
         if op == "like":
-            return column.op("GLOB")(_glob(values[0]))
-        return column.op("LIKE")(values[0])  # SQLite: ASCII case folding, no escape
+            return column.op("GLOB", is_comparison=True)(_glob(values[0]))
+        return column.op("LIKE", is_comparison=True)(values[0])  # SQLite: ASCII case folding, no escape
     if op == "contains":
         finder = sa.func.strpos if dialect == "postgresql" else sa.func.instr
         return finder(column, values[0]) > 0
