@@ -811,6 +811,25 @@ def sort_runs(frame: Any, order_by: str | list[str] | None, *,
     return frame.iloc[np.lexsort(sort_keys)].reset_index(drop=True)
 
 
+def _plain_floats(values: Any):
+    """``values`` as floats (NaN for missing) when each is a float, NaN, None or an int
+    that a float holds exactly (so NumPy orders them as the total order does), else None."""
+    import numpy as np
+
+    out = np.empty(len(values), dtype=float)
+    for i, v in enumerate(values):
+        kind = type(v)
+        if kind is float and not math.isinf(v):  # inf is the text 'inf' in the order
+            out[i] = v
+        elif v is None:
+            out[i] = np.nan
+        elif kind is int and -(2 ** 53) <= v <= 2 ** 53:
+            out[i] = v
+        else:
+            return None
+    return out
+
+
 def _ranks(series: Any, kind: str, ascending: bool):
     """Dense ranks of ``series`` in the total order (negated for DESC); missing = +inf."""
     import numpy as np
@@ -833,8 +852,12 @@ def _ranks(series: Any, kind: str, ascending: bool):
             dense = np.unique(values[present], return_inverse=True)[1].astype(float)
             ranks[present] = dense if ascending else -dense
         return ranks
+    objects = series.to_numpy(dtype=object)
+    numbers = _plain_floats(objects)
+    if numbers is not None:  # params that are all numbers (or missing): rank in NumPy
+        return _ranks(pd.Series(numbers), "number", ascending)
     keys = []
-    for v in series.to_numpy(dtype=object):
+    for v in objects:
         if _missing(v):
             keys.append(None)
         elif _number(v) is not None:

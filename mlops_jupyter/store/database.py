@@ -32,8 +32,8 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest schema revision this code knows; bump with every new migration file.
-HEAD_REVISION = "0005"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+HEAD_REVISION = "0006"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 
 # conn.info key of the experiment ids a write transaction found (kept once it commits).
@@ -664,15 +664,16 @@ class Store:
         with self.read() as conn:
             return listing.times_near(conn, literals)
 
-    def narrow_runs_tables(self, scope: RunScope,
-                           keys: Mapping[str, Collection[str]]) -> dict[str, Any]:
+    def narrow_runs_tables(self, scope: RunScope, keys: Mapping[str, Collection[str]],
+                           attributes: Collection[str] | None = None) -> dict[str, Any]:
         """:meth:`runs_tables` of the runs in scope with only the params/metrics/tags
         ``keys`` (what a filter and an order need), for ``build_runs_frame``."""
         from . import listing
 
         with self.read() as conn:
-            return listing.narrow_tables(conn, self._scope(scope),
-                                         keys)
+            return listing.narrow_tables(conn, self._scope(scope), keys,
+                                         scoped_values=scope.sql_filter is None,
+                                         attributes=attributes)
 
     def existing_keys(self, kind: str, keys: Collection[str]) -> set[str]:
         """Which of ``keys`` some run of the store has as a ``kind`` (params/metrics/tags)."""

@@ -99,16 +99,31 @@ RUN_COLUMNS = ("run_id", "name", "experiment", "status", "start_time", "end_time
                "parent_run_id", "notebook_path")
 
 
+_RUN_ROW = (t.runs.c.id, t.runs.c.name, t.experiments.c.name.label("experiment"),
+            t.runs.c.status, t.runs.c.start_time, t.runs.c.end_time, t.runs.c.parent_run_id,
+            t.runs.c.notebook_path)
+
+
 def narrow_tables(conn: sa.Connection, clauses: Sequence[Any],
-                  keys: Mapping[str, Collection[str]]) -> dict[str, Any]:
+                  keys: Mapping[str, Collection[str]], scoped_values: bool = True,
+                  attributes: Collection[str] | None = None) -> dict[str, Any]:
     """What ``tracking.runs_frame.build_runs_frame`` needs for the runs in scope, with only
     the params/metrics/tags ``keys`` names (``{"params": {...}, "metrics": ..., "tags": ...}``;
-    metrics are the latest values)."""
-    run_q = _runs_query(t.runs.c.id, t.runs.c.name, t.experiments.c.name.label("experiment"),
-                        t.runs.c.status, t.runs.c.start_time, t.runs.c.end_time,
-                        t.runs.c.parent_run_id, t.runs.c.notebook_path).where(*clauses)
-    in_scope = _runs_query(t.runs.c.id).where(*clauses).scalar_subquery() if clauses else None
-    out: dict[str, Any] = {"runs": conn.execute(run_q).all()}
+    metrics are the latest values). Plain tuples from the driver's cursor: row objects cost
+    more than the queries here. ``scoped_values`` False: the keys' values of every run are
+    read (build_runs_frame drops the others), cheaper than evaluating a whole filter twice.
+    ``attributes``: the run columns to read besides run_id and the times (others are None).
+    """
+    if attributes is None:
+        row = _RUN_ROW
+    else:
+        wanted = {"run_id", "start_time", "end_time", *attributes}
+        row = tuple(c if c.name in wanted or (c.name == "id" and "run_id" in wanted)
+                    else sa.null().label(c.name) for c in _RUN_ROW)
+    run_q = _runs_query(*row).where(*clauses)
+    in_scope = _runs_query(t.runs.c.id).where(*clauses).scalar_subquery() \
+        if clauses and scoped_values else None
+    out: dict[str, Any] = {"runs": conn.execute(run_q).cursor.fetchall()}
     for name, table in (("params", t.params), ("metrics", t.latest_metrics), ("tags", t.tags)):
         wanted = sorted(keys.get(name, ()))
         if not wanted:
@@ -118,7 +133,7 @@ def narrow_tables(conn: sa.Connection, clauses: Sequence[Any],
         q = sa.select(table.c.run_id, table.c.key, raw).where(table.c.key.in_(wanted))
         if in_scope is not None:
             q = q.where(table.c.run_id.in_(in_scope))
-        rows = conn.execute(q).all()
+        rows = conn.execute(q).cursor.fetchall()
         if name == "params":  # JSON text: one json.loads for all values
             decoded = json.loads("[" + ",".join(r[2] if r[2] is not None else "null"
                                                 for r in rows) + "]")
@@ -301,8 +316,12 @@ def _compile(node: Any, want: bool, dialect: str) -> Any:
     return _leaf(node, want, dialect)
 
 
-def _keyed(kind: str, key: str, test: Any = None) -> Any:
-    """Runs having ``kind`` ``key`` present (and passing ``test`` on its value)."""
+def _keyed(kind: str, key: str, dialect: str, test: Any = None) -> Any:
+    """Runs having ``kind`` ``key`` present (and passing ``test`` on its value).
+
+    On SQLite the run id is tested as ``+runs.id``: SQLite then walks runs in the listing's
+    order (ix_runs_start_time) and probes each subquery's list, built once, and stops after
+    the page, instead of collecting every match through the id index and sorting them."""
     if kind == "metrics":
         table, value = t.latest_metrics, t.latest_metrics.c.value
         present = value.isnot(None)  # NaN is stored as NULL
@@ -314,14 +333,17 @@ def _keyed(kind: str, key: str, test: Any = None) -> Any:
     where = [table.c.key == key, present]
     if test is not None:
         where.append(test(value))
-    return t.runs.c.id.in_(sa.select(table.c.run_id).where(*where))
+    run_id = t.runs.c.id
+    if dialect == "sqlite":
+        run_id = sa.type_coerce(sa.literal_column("+runs.id"), t.runs.c.id.type)
+    return run_id.in_(sa.select(table.c.run_id).where(*where))
 
 
 def _leaf(leaf: tuple, want: bool, dialect: str) -> Any:
     kind, key, op, values = leaf
     if op in ("isnull", "notnull"):
         if kind in ("metrics", "params", "tags"):
-            present = _keyed(kind, key)
+            present = _keyed(kind, key, dialect)
         elif kind == "number":  # duration: missing while the run has not ended
             present = t.runs.c.end_time.isnot(None)
         else:
@@ -339,7 +361,7 @@ def _leaf(leaf: tuple, want: bool, dialect: str) -> Any:
             def test(value):
                 positive = _text_test(value, op, values, dialect)
                 return positive if want else sa.not_(positive)
-        return _keyed(kind, key, test)
+        return _keyed(kind, key, dialect, test)
     if kind == "number":
         column = t.runs.c.end_time - t.runs.c.start_time
         present = t.runs.c.end_time.isnot(None)

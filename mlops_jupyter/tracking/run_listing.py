@@ -103,7 +103,8 @@ def _selected_ids(store: Store, scope: Any, order: Sequence[tuple[Any, bool, str
     if sql_order is not None:
         return store.page_ids(scope, sql_order, limit, offset, count)
     keys = _keys_of(column for column, _, _ in order)
-    frame = build_runs_frame(store.narrow_runs_tables(scope, keys))
+    attributes = {column.name for column, _, _ in order if column.kind not in keys}
+    frame = build_runs_frame(store.narrow_runs_tables(scope, keys, attributes))
     known: set[str] = set()
     for kind, wanted in keys.items():
         missing = {k for k in wanted if f"{kind}.{k}" not in frame.columns}
