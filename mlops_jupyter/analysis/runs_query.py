@@ -683,31 +683,6 @@ def prefilter_conditions(expr) -> list[tuple[str, str, str, Any]]:
     return out
 
 
-def exact_conditions(expr) -> list[tuple[str, str, str, Any]] | None:
-    """The filter as database conditions whose conjunction is exactly the filter, or None.
-
-    Exact when the filter is an ``and`` of comparisons that each push down without slack:
-    a metric compared with numbers (NaN is stored as NULL: missing, as in the frame), a
-    param or tag equal to (or IN) plain text, a text attribute equal to (or IN) values. Then
-    the database alone filters (and may order and page); otherwise the frame filter decides.
-    """
-    tree = parse_filter(expr) if isinstance(expr, str) else expr
-    terms = [tree]
-    out: list[tuple[str, str, str, Any]] = []
-    while terms:
-        node = terms.pop(0)
-        if isinstance(node, Junction) and node.op == "and":
-            terms[:0] = list(node.children)
-            continue
-        if not isinstance(node, Condition) or node.column.kind == "time":
-            return None  # or / not, and times (pushed with a second of slack)
-        pushed = _pushdown(node)
-        if pushed is None:
-            return None
-        out.append(pushed)
-    return out if len(out) <= MAX_PUSHED_CONDITIONS else None
-
-
 def _plain_text(value: Any) -> bool:
     """A string that equals only itself under :func:`values_equal` (a param logged as an
     infinite float reads as the text 'inf' or '-inf', stored as JSON's Infinity)."""

@@ -522,6 +522,8 @@ class Store:
         Rows are fetched from the driver's cursor as plain tuples: SQLAlchemy's row objects
         cost more than the query itself for a million param values.
         """
+        from . import listing
+
         with self.read() as conn:
             run_q = (
                 sa.select(t.runs.c.id, t.runs.c.name, t.experiments.c.name.label("experiment"),
@@ -554,6 +556,9 @@ class Store:
                 out: dict[str, list[str]] = {}
                 for name, table in (("params", t.params), ("metrics", t.latest_metrics),
                                     ("tags", t.tags)):
+                    if not scope:
+                        out[name] = listing.distinct_keys(conn, table)
+                        continue
                     q = sa.select(table.c.key).distinct()
                     if scope:
                         q = q.where(table.c.run_id.in_(

@@ -156,11 +156,25 @@ def all_keys(conn: sa.Connection, clauses: Sequence[Any] = ()) -> dict[str, list
     in_scope = _runs_query(t.runs.c.id).where(*clauses).scalar_subquery() if clauses else None
     out: dict[str, list[str]] = {}
     for name, table in (("params", t.params), ("metrics", t.latest_metrics), ("tags", t.tags)):
+        if in_scope is None:
+            out[name] = distinct_keys(conn, table)
+            continue
         q = sa.select(table.c.key).distinct()
-        if in_scope is not None:
-            q = q.where(table.c.run_id.in_(in_scope))
+        q = q.where(table.c.run_id.in_(in_scope))
         out[name] = sorted(conn.execute(q).scalars())
     return out
+
+
+def distinct_keys(conn: sa.Connection, table: sa.Table) -> list[str]:
+    """The distinct keys of ``table`` (params, latest_metrics or tags), sorted, by a skip
+    scan of its key index: one index lookup per key, where ``SELECT DISTINCT`` reads every
+    row (a million params at 100,000 runs; PostgreSQL has no skip scan of its own)."""
+    key = table.c.key
+    first = sa.select(sa.func.min(key).label("key")).cte("distinct_keys", recursive=True)
+    following = sa.select(sa.select(sa.func.min(key)).where(key > first.c.key)
+                          .scalar_subquery()).where(first.c.key.isnot(None))
+    walk = first.union_all(following)
+    return sorted(conn.execute(sa.select(walk.c.key).where(walk.c.key.isnot(None))).scalars())
 
 
 def _nan(value: float | None) -> float:

@@ -188,10 +188,12 @@ def runs_page(store: Store, *, experiment: str | None = None, filter: str | None
               notebooks: Sequence[str] = (), has_model: bool = False) -> RunsPage:
     """A page of the runs of ``store``, filtered and ordered as ``mj.runs`` does.
 
-    Only what the filter and the order name is read for every run in scope (the run rows
-    and those keys); the page's rows are read in full, the min/max of each metric by one
-    aggregate query. Without a filter and with no order other than times and duration, the
-    database orders and pages.
+    When the database can apply the filter exactly (``pushed_filter``: and/or/not of most
+    comparisons), it filters, and for metrics and attributes orders and pages too; an order
+    on params or tags is done in the frame over the matching runs' run rows and those keys.
+    Otherwise only what the filter and the order name is read for every run in scope and
+    the frame filter decides. The page's rows are read in full, the min/max of each metric
+    by one aggregate query.
 
     ``notebooks``: only runs whose notebook path is one of these spellings of one notebook.
 
