@@ -868,6 +868,11 @@ def _storable(value: str) -> bool:
     return True
 
 
+# SQLite nests a chain of n ANDs n deep and stops at 1000; with the nesting limit and at most
+# MAX_PUSHED_VALUES per IN this keeps the SQL well inside it and its bound values.
+MAX_SQL_LEAVES = 64
+
+
 def sql_tree(expr) -> Any:
     """The filter as database terms whose truth is exactly the frame filter's, or None.
 
@@ -883,11 +888,12 @@ def sql_tree(expr) -> Any:
     text that reads as one, or by order; LIKE/CONTAINS on params (JSON text); ILIKE with a
     pattern that is not ASCII or has i, k or s (Python folds them to non-ASCII letters too);
     text that the database cannot hold (NUL, lone surrogates); more than
-    ``MAX_PUSHED_VALUES`` values in one IN.
+    ``MAX_PUSHED_VALUES`` values in one IN, or more than ``MAX_SQL_LEAVES`` comparisons.
     """
     tree = parse_filter(expr) if isinstance(expr, str) else expr
-    out = _sql_node(tree)
-    return out
+    if sum(1 for _ in _conditions(tree)) > MAX_SQL_LEAVES:
+        return None
+    return _sql_node(tree)
 
 
 def _sql_node(node) -> Any:
