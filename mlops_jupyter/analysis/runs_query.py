@@ -683,35 +683,11 @@ def prefilter_conditions(expr) -> list[tuple[str, str, str, Any]]:
     return out
 
 
-def exact_conditions(expr) -> list[tuple[str, str, str, Any]] | None:
-    """The filter as database conditions whose conjunction is exactly the filter, or None.
-
-    Exact when the filter is an ``and`` of comparisons that each push down without slack:
-    a metric compared with numbers (NaN is stored as NULL: missing, as in the frame), a
-    param or tag equal to (or IN) plain text, a text attribute equal to (or IN) values. Then
-    the database alone filters (and may order and page); otherwise the frame filter decides.
-    """
-    tree = parse_filter(expr) if isinstance(expr, str) else expr
-    terms = [tree]
-    out: list[tuple[str, str, str, Any]] = []
-    while terms:
-        node = terms.pop(0)
-        if isinstance(node, Junction) and node.op == "and":
-            terms[:0] = list(node.children)
-            continue
-        if not isinstance(node, Condition) or node.column.kind == "time":
-            return None  # or / not, and times (pushed with a second of slack)
-        pushed = _pushdown(node)
-        if pushed is None:
-            return None
-        out.append(pushed)
-    return out if len(out) <= MAX_PUSHED_CONDITIONS else None
-
-
 def _plain_text(value: Any) -> bool:
-    """A string that equals only itself under :func:`values_equal`."""
+    """A string that equals only itself under :func:`values_equal` (a param logged as an
+    infinite float reads as the text 'inf' or '-inf', stored as JSON's Infinity)."""
     return (isinstance(value, str) and _number(value) is None and _boolean(value) is None
-            and not value.startswith(("[", "{")))
+            and not value.startswith(("[", "{")) and value not in ("inf", "-inf"))
 
 
 def _pushdown(cond: Condition) -> tuple[str, str, str, Any] | None:
@@ -810,6 +786,25 @@ def sort_runs(frame: Any, order_by: str | list[str] | None, *,
     return frame.iloc[np.lexsort(sort_keys)].reset_index(drop=True)
 
 
+def _plain_floats(values: Any):
+    """``values`` as floats (NaN for missing) when each is a float, NaN, None or an int
+    that a float holds exactly (so NumPy orders them as the total order does), else None."""
+    import numpy as np
+
+    out = np.empty(len(values), dtype=float)
+    for i, v in enumerate(values):
+        kind = type(v)
+        if kind is float and not math.isinf(v):  # inf is the text 'inf' in the order
+            out[i] = v
+        elif v is None:
+            out[i] = np.nan
+        elif kind is int and -(2 ** 53) <= v <= 2 ** 53:
+            out[i] = v
+        else:
+            return None
+    return out
+
+
 def _ranks(series: Any, kind: str, ascending: bool):
     """Dense ranks of ``series`` in the total order (negated for DESC); missing = +inf."""
     import numpy as np
@@ -832,8 +827,12 @@ def _ranks(series: Any, kind: str, ascending: bool):
             dense = np.unique(values[present], return_inverse=True)[1].astype(float)
             ranks[present] = dense if ascending else -dense
         return ranks
+    objects = series.to_numpy(dtype=object)
+    numbers = _plain_floats(objects)
+    if numbers is not None:  # params that are all numbers (or missing): rank in NumPy
+        return _ranks(pd.Series(numbers), "number", ascending)
     keys = []
-    for v in series.to_numpy(dtype=object):
+    for v in objects:
         if _missing(v):
             keys.append(None)
         elif _number(v) is not None:
@@ -850,3 +849,107 @@ def _ranks(series: Any, kind: str, ascending: bool):
             rank, previous = rank + 1, keys[i]
         ranks[i] = rank if ascending else -rank
     return ranks
+
+
+# -- the whole filter in SQL -------------------------------------------------------------------
+# ASCII letters that Python's IGNORECASE also matches to a non-ASCII character (i: U+0130,
+# U+0131; k: the Kelvin sign; s: the long s). SQL's ASCII-only ILIKE cannot mirror them.
+_FOLDS_BEYOND_ASCII = frozenset("iksIKS")
+
+
+def _storable(value: str) -> bool:
+    """A literal the database can bind and compare as written (no NUL, no lone surrogate)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# SQLite nests a chain of n ANDs n deep and stops at 1000; with the nesting limit and at most
+# MAX_PUSHED_VALUES per IN this keeps the SQL well inside it and its bound values.
+MAX_SQL_LEAVES = 64
+
+
+def sql_tree(expr) -> Any:
+    """The filter as database terms whose truth is exactly the frame filter's, or None.
+
+    A tree of ``("and"|"or", (children...))``, ``("not", child)`` and leaves ``(kind, name,
+    op, values)``: ``kind`` is ``metrics`` (latest value; NaN is missing), ``params`` (JSON
+    text), ``tags``, ``text`` (a text attribute), ``number`` (duration) or ``time`` (values
+    in epoch seconds: the caller must check no run's time lies within a millisecond of one,
+    as the frame's nanoseconds and SQL's float seconds may round apart there; see
+    :func:`time_literals`). Three-valued logic is kept by the compiler (a leaf is true,
+    false, or unknown when the value is missing, as in :func:`apply_filter`).
+
+    None when a comparison has no exact SQL: params/tags compared with numbers, booleans,
+    text that reads as one, or by order; LIKE/CONTAINS on params (JSON text); ILIKE with a
+    pattern that is not ASCII or has i, k or s (Python folds them to non-ASCII letters too);
+    text that the database cannot hold (NUL, lone surrogates); more than
+    ``MAX_PUSHED_VALUES`` values in one IN, or more than ``MAX_SQL_LEAVES`` comparisons.
+    """
+    tree = parse_filter(expr) if isinstance(expr, str) else expr
+    if sum(1 for _ in _conditions(tree)) > MAX_SQL_LEAVES:
+        return None
+    return _sql_node(tree)
+
+
+def _sql_node(node) -> Any:
+    # The tree nests at most MAX_NESTING deep (the parser checks): recursion is bounded.
+    if isinstance(node, Not):
+        child = _sql_node(node.child)
+        return None if child is None else ("not", child)
+    if isinstance(node, Junction):
+        children = [_sql_node(c) for c in node.children]
+        if any(c is None for c in children):
+            return None
+        return (node.op, tuple(children))
+    return _sql_leaf(node)
+
+
+def _sql_leaf(cond: Condition) -> Any:
+    kind, op, values = cond.column.kind, cond.op, cond.values
+    name = cond.column.name
+    key = name.partition(".")[2] if kind in ("params", "metrics", "tags") else name
+    if len(values) > MAX_PUSHED_VALUES:
+        return None
+    if op in ("isnull", "notnull"):
+        return (kind, key, op, ())
+    if kind in ("metrics", "number"):
+        return (kind, key, op, tuple(float(v) for v in values))
+    if kind == "time":
+        if op in ("like", "ilike", "contains"):
+            return None
+        return (kind, key, op, tuple(v.value / 1e9 for v in values))
+    if not all(isinstance(v, str) and _storable(v) for v in values):
+        return None
+    if op == "ilike" and not (values[0].isascii() and not _FOLDS_BEYOND_ASCII & set(values[0])):
+        return None
+    if kind == "text":
+        return (kind, key, op, tuple(values))
+    if kind == "tags" and op in ("like", "ilike", "contains"):
+        return (kind, key, op, tuple(values))  # a tag is text: _text() is the value itself
+    if op in ("=", "!=", "in") and all(_plain_text(v) for v in values):
+        return (kind, key, op, tuple(values))
+    return None
+
+
+def time_literals(tree) -> dict[str, list[float]]:
+    """``{"start_time"|"end_time": [epoch seconds, ...]}`` compared in ``tree``."""
+    out: dict[str, list[float]] = {}
+    for cond in _conditions(tree):
+        if cond.column.kind == "time":
+            out.setdefault(cond.column.name, []).extend(v.value / 1e9 for v in cond.values)
+    return out
+
+
+def keys_needed(tree) -> dict[str, set[str]]:
+    """The params/metrics/tags keys ``tree`` compares other than with IS [NOT] NULL: each
+    must exist in the store, or the frame filter's error (with close names) is due."""
+    out: dict[str, set[str]] = {"params": set(), "metrics": set(), "tags": set()}
+    for cond in _conditions(tree):
+        if cond.column.kind in out and cond.op not in ("isnull", "notnull"):
+            out[cond.column.kind].add(cond.column.name.partition(".")[2])
+    return out

@@ -32,8 +32,8 @@ T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest schema revision this code knows; bump with every new migration file.
-HEAD_REVISION = "0005"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+HEAD_REVISION = "0006"
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 
 
 # conn.info key of the experiment ids a write transaction found (kept once it commits).
@@ -508,7 +508,8 @@ class Store:
         return record
 
     def runs_tables(self, experiment: str | None = None,
-                    conditions: Sequence[tuple[str, str, str, Any]] = ()) -> dict[str, Any]:
+                    conditions: Sequence[tuple[str, str, str, Any]] = (),
+                    scope: RunScope | None = None) -> dict[str, Any]:
         """Raw rows of runs, params, latest metrics and tags (the API pivots them).
 
         ``conditions`` (from ``runs_query.prefilter_conditions``) narrow the runs in SQL
@@ -516,7 +517,13 @@ class Store:
         run of ``experiment`` (all runs without one), matching or not, so the table has the
         same columns whatever the filter; ``store_keys``: the keys of the whole store (only
         with an ``experiment``), so a filter naming another experiment's key is not a typo.
+        ``scope``: only its runs (its ``ids`` or ``sql_filter``).
+
+        Rows are fetched from the driver's cursor as plain tuples: SQLAlchemy's row objects
+        cost more than the query itself for a million param values.
         """
+        from . import listing
+
         with self.read() as conn:
             run_q = (
                 sa.select(t.runs.c.id, t.runs.c.name, t.experiments.c.name.label("experiment"),
@@ -526,6 +533,8 @@ class Store:
             )
             in_experiment = [t.experiments.c.name == experiment] if experiment is not None else []
             clauses = [self._condition(*c) for c in conditions] + in_experiment
+            if scope is not None:
+                clauses += self._scope(scope)
             run_ids = None
             if clauses:
                 run_q = run_q.where(*clauses)
@@ -541,12 +550,15 @@ class Store:
                 q = sa.select(table.c.run_id, table.c.key, value)
                 if run_ids is not None:
                     q = q.where(table.c.run_id.in_(run_ids))
-                return conn.execute(q).all()
+                return conn.execute(q).cursor.fetchall()
 
             def keys(scope: list) -> dict[str, list[str]]:
                 out: dict[str, list[str]] = {}
                 for name, table in (("params", t.params), ("metrics", t.latest_metrics),
                                     ("tags", t.tags)):
+                    if not scope:
+                        out[name] = listing.distinct_keys(conn, table)
+                        continue
                     q = sa.select(table.c.key).distinct()
                     if scope:
                         q = q.where(table.c.run_id.in_(
@@ -565,7 +577,7 @@ class Store:
                 # Without clauses every run's keys are in the rows already.
                 "known_keys": keys(in_experiment) if clauses else {},
                 "store_keys": keys([]) if experiment is not None else {},
-                "runs": conn.execute(run_q.order_by(t.runs.c.start_time)).all(),
+                "runs": conn.execute(run_q.order_by(t.runs.c.start_time)).cursor.fetchall(),
                 "params": list(zip(ids, names, decoded, strict=True)),
                 "metrics": rows(t.latest_metrics),
                 "tags": rows(t.tags),
@@ -636,24 +648,37 @@ class Store:
         return (sa.func.julianday("now") - 2440587.5) * 86400.0  # SQLite: days -> Unix seconds
 
     # -- paged listings for front ends (listing.py) ----------------------------------------
-    def page_ids(self, scope: RunScope, order: Sequence[tuple[str, bool]], limit: int,
-                 offset: int) -> tuple[int, list[str]]:
-        """(runs in scope, ids of one page), ordered and paged in SQL (attributes only)."""
+    def page_ids(self, scope: RunScope, order: Sequence[tuple[str, bool]], limit: int | None,
+                 offset: int, count: bool = True) -> tuple[int | None, list[str]]:
+        """(runs in scope, ids of one page), ordered and paged in SQL (see listing.page_ids)."""
         from . import listing
 
         with self.read() as conn:
-            return listing.page_ids(conn, listing.scope_clauses(self._condition, scope),
-                                    order, limit, offset)
+            return listing.page_ids(conn, self._scope(scope), order, limit, offset, count)
 
-    def narrow_runs_tables(self, scope: RunScope,
-                           keys: Mapping[str, Collection[str]]) -> dict[str, Any]:
+    def _scope(self, scope: RunScope) -> list[Any]:
+        from . import listing
+
+        return listing.scope_clauses(self._condition, scope, self.engine.dialect.name)
+
+    def times_near(self, literals: Mapping[str, Sequence[float]]) -> bool:
+        """Whether a run's start or end time is within a millisecond of one of ``literals``
+        (epoch seconds by column)."""
+        from . import listing
+
+        with self.read() as conn:
+            return listing.times_near(conn, literals)
+
+    def narrow_runs_tables(self, scope: RunScope, keys: Mapping[str, Collection[str]],
+                           attributes: Collection[str] | None = None) -> dict[str, Any]:
         """:meth:`runs_tables` of the runs in scope with only the params/metrics/tags
         ``keys`` (what a filter and an order need), for ``build_runs_frame``."""
         from . import listing
 
         with self.read() as conn:
-            return listing.narrow_tables(conn, listing.scope_clauses(self._condition, scope),
-                                         keys)
+            return listing.narrow_tables(conn, self._scope(scope), keys,
+                                         scoped_values=scope.sql_filter is None,
+                                         attributes=attributes)
 
     def existing_keys(self, kind: str, keys: Collection[str]) -> set[str]:
         """Which of ``keys`` some run of the store has as a ``kind`` (params/metrics/tags)."""
@@ -667,7 +692,7 @@ class Store:
         from . import listing
 
         with self.read() as conn:
-            clauses = [] if scope is None else listing.scope_clauses(self._condition, scope)
+            clauses = [] if scope is None else self._scope(scope)
             return listing.all_keys(conn, clauses)
 
     def page_rows(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -102,6 +102,7 @@ runs = sa.Table(
     sa.Column("heartbeat_interval", sa.Float),
     sa.Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     sa.Index("ix_runs_status", "status"),
+    sa.Index("ix_runs_start_time", "start_time"),
 )
 
 params = sa.Table(

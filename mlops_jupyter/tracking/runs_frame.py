@@ -39,13 +39,20 @@ def build_runs_frame(tables: dict[str, list[tuple]]):
     n = len(position)
     start = np.array(base["start_time"], dtype=float)
     end = np.array([np.nan if v is None else v for v in base["end_time"]], dtype=float)
+    # Text columns get the dtype pandas gives strings (str on pandas 3), also when every
+    # value is missing: a frame of a few selected runs has the dtypes of the whole table's.
+    text = pd.Series(["x"]).dtype
+
+    def texts(name: str):
+        return pd.Series(base[name], dtype=text)
+
     columns: dict[str, object] = {
-        "run_id": base["run_id"], "name": base["name"], "experiment": base["experiment"],
-        "status": base["status"],
-        "start_time": pd.to_datetime(start, unit="s", utc=True),
-        "end_time": pd.to_datetime(end, unit="s", utc=True),
+        "run_id": texts("run_id"), "name": texts("name"), "experiment": texts("experiment"),
+        "status": texts("status"),
+        "start_time": pd.to_datetime(start, unit="s", utc=True).as_unit("ns"),
+        "end_time": pd.to_datetime(end, unit="s", utc=True).as_unit("ns"),
         "duration": end - start,
-        "parent_run_id": base["parent_run_id"], "notebook_path": base["notebook_path"],
+        "parent_run_id": texts("parent_run_id"), "notebook_path": texts("notebook_path"),
     }
     for table, prefix in (("params", "params."), ("metrics", "metrics."), ("tags", "tags.")):
         wide: dict[str, list] = {

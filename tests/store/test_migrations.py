@@ -51,7 +51,7 @@ def test_a_store_at_0003_upgrades_to_heartbeats_and_keeps_its_runs(unopened_spec
     assert mj.get_run(run.id).status == "FINISHED"
     with mj.get_store().engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == \
-            HEAD_REVISION == "0005"
+            HEAD_REVISION == "0006"
         beats = conn.execute(sa.text("SELECT name, heartbeat_at, heartbeat_interval FROM runs "
                                      "ORDER BY name")).all()
         diff = compare_metadata(
