@@ -180,3 +180,29 @@ def test_malformed_binary_tensor_data_is_a_400_naming_the_input(exported, fresh_
     reply = post(good, floats * len(numeric) + bad_prefix)
     assert reply.status == 400 and "'region'" in reply.json()["error"], reply.body
     assert server.get("/v2/health/ready").status == 200
+
+
+def test_metadata_types_integer_columns_int64_and_the_client_infers_with_them(
+        httpclient, exported, fresh_servers):
+    """A client that builds its tensors from the model's metadata (as tritonclient users do)
+    gets INT64 for an int64 training column and FP64 for floats, and infers with them."""
+    item = exported["regressor"]
+    client = client_for(httpclient, fresh_servers["regressor"])
+    try:
+        meta = client.get_model_metadata(item.name)
+        announced = {i["name"]: i["datatype"] for i in meta["inputs"]}
+        assert announced == {c: ("INT64" if item.X[c].dtype.kind == "i" else "FP64")
+                             for c in item.X.columns}
+        assert announced["batch"] == "INT64"
+        head = item.X.head(5)
+        inputs = []
+        for name, datatype in announced.items():
+            dtype = np.int64 if datatype == "INT64" else np.float64
+            tensor = httpclient.InferInput(name, [len(head)], datatype)
+            tensor.set_data_from_numpy(head[name].to_numpy(dtype), binary_data=True)
+            inputs.append(tensor)
+        result = client.infer(item.name, inputs)
+        np.testing.assert_allclose(result.as_numpy("predict").astype(float),
+                                   item.model.predict(head), rtol=0, atol=1e-12)
+    finally:
+        client.close()

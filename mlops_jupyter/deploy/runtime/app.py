@@ -389,8 +389,8 @@ class App:
         return problem if problem is not None else ok({"name": self.name, "ready": True})
 
     def v2_metadata(self) -> dict[str, Any]:
-        inputs = [{"name": c.name, "datatype": _V2_INPUT_TYPES.get(c.kind, "BYTES"),
-                   "shape": [-1]} for c in self.predictor.columns]
+        inputs = [{"name": c.name, "datatype": v2_input_type(c.kind, c.dtype), "shape": [-1]}
+                  for c in self.predictor.columns]
         outputs = [{"name": "predict", "datatype": "BYTES" if self._string_labels() else
                     ("INT64" if self._integer_labels() else "FP64"), "shape": [-1]}]
         if self.predictor.has_probabilities:
@@ -429,6 +429,15 @@ class App:
 
 
 _V2_INPUT_TYPES = {"numeric": "FP64", "boolean": "BOOL"}
+
+
+def v2_input_type(kind: str, dtype: str) -> str:
+    """The V2 datatype a column is announced with: INT64 for a column trained as a plain
+    integer dtype (clients such as tritonclient build their tensors from the metadata), FP64
+    for other numbers (nullable ``Int64`` too: V2 has no missing values), BOOL, else BYTES."""
+    if kind == "numeric" and dtype.startswith(("int", "uint")):
+        return "INT64"
+    return _V2_INPUT_TYPES.get(kind, "BYTES")
 response_placeholder = Response(500, b"", error="no handler ran")
 
 
