@@ -168,7 +168,25 @@ def model_card(store: Store, manifest: dict[str, Any], record: dict[str, Any],
                   f"a largest difference of {parity.get('max_abs_diff')}")
                + f" ({' and '.join(parity.get('compared') or ['predictions'])}): "
                + ("**equal**" if parity.get("equal") else "**different**") + ".\n")
+    out.append(fast_path_section(manifest.get("fast_path") or {}))
     return "\n".join(out)
+
+
+def fast_path_section(fast_path: dict[str, Any]) -> str:
+    """The card's "Serving path" paragraph: whether the server scores with NumPy alone."""
+    if fast_path.get("file"):
+        steps = " → ".join(f"`{s.rsplit('.', 1)[-1]}`" for s in fast_path.get("steps") or ())
+        return ("## Serving path\n\n"
+                f"Complete numeric rows are scored with NumPy alone from `{fast_path['file']}` "
+                f"({steps}), checked at export against the model on "
+                f"{fast_path.get('checked_rows')} training rows (largest difference "
+                f"{fast_path.get('max_abs_diff')}); the server is ready without loading "
+                "scikit-learn. A row with a missing value is scored by the model itself "
+                "(`model.skops`, loaded then, or at start with `MLOPS_PRELOAD_MODEL=1`).\n")
+    reason = fast_path.get("reason") or "not recorded"
+    return ("## Serving path\n\n"
+            f"Every row is scored by the model itself (`model.skops`): no NumPy fast path "
+            f"({reason}).\n")
 
 
 def training_code_section(training: dict[str, Any]) -> str:

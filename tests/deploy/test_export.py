@@ -222,6 +222,12 @@ def test_model_card_and_deployment_files_describe_the_version(tmp_path):
     assert "- **Model version**: iris/1 (Staging)" in card
     assert "first 20 training rows with exactly the model's predictions" in card
     assert "**equal**" in card
+    # the serving path: NumPy alone for this linear pipeline, as the manifest records it
+    fast = manifest_of(folder)["fast_path"]
+    assert "## Serving path\n" in card
+    assert ("scored with NumPy alone from `fast_path.json` (`StandardScaler` → "
+            "`LogisticRegression`)") in card
+    assert f"on {fast['checked_rows']} training rows" in card
 
     docker = (folder / "Dockerfile").read_text()
     assert "FROM python:${PYTHON_VERSION}-slim" in docker and "\nUSER model\n" in docker

@@ -226,6 +226,9 @@ def test_no_fast_path_for_what_it_does_not_reproduce(tmp_path, monkeypatch):
     tree = make_pipeline(StandardScaler(), DecisionTreeClassifier()).fit(X, y)
     entry = fast_path_export.write_fast_path(tmp_path, tree, X)
     assert entry["file"] is None and "DecisionTreeClassifier" in entry["reason"]
+    from mlops_jupyter.deploy.package_docs import fast_path_section
+    card = fast_path_section(entry)  # what MODEL_CARD.md says of such a package
+    assert "no NumPy fast path" in card and "DecisionTreeClassifier" in card
     mixed = X.assign(region="north")
     entry = fast_path_export.write_fast_path(tmp_path, tree, mixed)
     assert entry == {"file": None,
