@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExportError, InvalidValueError, MlopsError, NotFoundError
-from ..tracking.models import choose_model
+from ..tracking.models import check_usable_run, choose_model
 from . import layout
 from .fast_path import write_fast_path
 from .registry import ModelVersion, get_model_version, parse_model_ref
@@ -67,7 +67,6 @@ START_TIMEOUT = 90.0  # seconds for the exported server to become ready
 REQUIREMENTS_NAME = "requirements.txt"
 ARCHIVE_SUFFIX = ".tar.gz"
 TRAIN_ROLE = "train"
-EXPORTABLE_STATUSES = ("FINISHED", "RUNNING")
 # What loading and predicting need, always: distribution -> import name. httptools: uvicorn's
 # C HTTP parser, picked up when installed (its pure-Python h11 parser otherwise): same import
 # time, measured ~40% more requests/s and ~25% lower latency on one-row predictions; uvloop
@@ -129,11 +128,7 @@ def resolve_source(store: Store, ref: Any) -> ExportSource:
     except NotFoundError as exc:
         raise NotFoundError(f"cannot export {ref!r}: {exc}") from None
     record = store.run_record(run_id)
-    run = f"run {record['name']!r} ({run_id[:8]})"
-    if record["status"] not in EXPORTABLE_STATUSES:
-        raise InvalidValueError(
-            f"cannot export {ref!r}: {run} is {record['status']}; only a finished run's model "
-            "is exported. Fix the cell, run it again and export the new run")
+    check_usable_run(record, doing=f"cannot export {ref!r}")
     model = choose_model(record, model, doing=f"cannot export {ref!r}",
                          several="register the one to export "
                                  "(mj.register(run_id, name, model=...)) and export 'name/version'")

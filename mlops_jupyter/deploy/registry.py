@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidNameError, InvalidValueError, NotFoundError
-from ..tracking.models import choose_model
+from ..tracking.models import check_usable_run, choose_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,8 +44,6 @@ __all__ = [
 STAGES = ("None", "Staging", "Production", "Archived")
 _STAGE_BY_KEY = {s.lower(): s for s in STAGES}
 LATEST = "latest"  # "name@latest": the newest version
-# A run may be registered while it runs (inside its ``with``) or once it finished.
-REGISTRABLE_STATUSES = ("RUNNING", "FINISHED")
 
 _MODEL_NAME_RE = re.compile(r"^[^\W][\w\-. ]*$")
 _ALIAS_RE = re.compile(r"^[A-Za-z_][\w\-]*$")
@@ -233,12 +231,7 @@ def register(store: Store, run_id: str, name: str, *, model: str | None = None,
     except NotFoundError as exc:
         raise NotFoundError(f"cannot register {name!r}: {exc}") from None
     record = store.run_record(full_id)
-    run = f"run {record['name']!r} ({full_id[:8]})"
-    if record["status"] not in REGISTRABLE_STATUSES:
-        raise InvalidValueError(
-            f"cannot register {name!r} from {run}: it is {record['status']}, and only a "
-            f"finished (or still running) run's model can be registered; fix the cell and "
-            "run it again, then register the new run")
+    check_usable_run(record, doing=f"cannot register {name!r}")
     model = choose_model(record, model, doing=f"cannot register {name!r}")
 
     def change(tx: ModelChange) -> ModelVersion:

@@ -152,6 +152,21 @@ def run_models(record: dict[str, Any]) -> list[str]:
     return [a["name"] for a in record["artifacts"] if a["kind"] == "model"]
 
 
+# Runs whose model may be registered or exported (a FAILED/KILLED/CRASHED run's model is
+# whatever the cell had fitted when it broke).
+USABLE_RUN_STATUSES = ("FINISHED", "RUNNING")
+
+
+def check_usable_run(record: dict[str, Any], *, doing: str) -> None:
+    """InvalidValueError unless the run finished (or is still running): the one rule of
+    registering and exporting, with ``doing`` starting the message."""
+    if record["status"] not in USABLE_RUN_STATUSES:
+        run = f"run {record['name']!r} ({record['id'][:8]})"
+        raise InvalidValueError(
+            f"{doing}: {run}: it is {record['status']}, and only a finished (or still "
+            "running) run's model can be used; fix the cell, run it again and use the new run")
+
+
 def choose_model(record: dict[str, Any], model: str | None, *, doing: str,
                  several: str = "pass model= one of them") -> str:
     """Which model of the run ``record`` is meant: ``model``, or the run's only one.

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from serving_helpers import iris_mixed_frame, mixed_pipeline
+from serving_helpers import iris_mixed_frame
 
 import mlops_jupyter as mj
 
@@ -38,26 +38,12 @@ class Exported:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory) -> Exported:
-    """A registered classifier ("clf/1") exported by mj.export, with its own store."""
-    base = tmp_path_factory.mktemp("batch")
-    X, y = iris_mixed_frame()
-    model = mixed_pipeline([c for c in X.columns if c != "region"])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLOPS_STORE", str(base / "store"))
-        mp.delenv("MLOPS_ARTIFACTS", raising=False)
-        mp.chdir(base)
-        mj.set_store(None)
-        try:
-            with mj.start_run("clf") as run:
-                mj.snapshot(X, "clf_train", role="train")
-                run.log_model(model.fit(X, y), "model")
-            mj.register(run.id, "clf")
-            folder = mj.export("clf/1", base / "clf")
-        finally:
-            mj.close_stores()
-            mj.set_store(None)
-    return Exported(folder, base / "store", model, list(model.classes_))
+def exported(exported) -> Exported:
+    """The session's registered classifier ("classifier/1", tests/deploy/conftest.py), with
+    its store: exported once for every deploy test."""
+    item = exported["classifier"]
+    return Exported(item.folder, item.folder.parent / "store", item.model,
+                    list(item.model.classes_))
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +98,7 @@ def test_local_scores_a_parquet_glob_into_a_file(exported, rows, tmp_path):
 def test_a_model_reference_is_exported_first(exported, rows, monkeypatch):
     monkeypatch.setenv("MLOPS_STORE", str(exported.store))
     mj.set_store(None)
-    out = mj.batch_predict("clf/1", rows, keep=["id"], progress=False)
+    out = mj.batch_predict("classifier/1", rows, keep=["id"], progress=False)
     assert_model_answers(out, exported, rows)
 
 
@@ -256,8 +242,7 @@ spark.stop()
 
 
 def test_mlflow_spark_udf_runs_the_exported_package(exported, rows, tmp_path):
-    if not (exported.folder / "MLmodel").is_file():
-        pytest.skip("this export writes no MLmodel (the pyfunc flavor of t10-mlmodel)")
+    assert (exported.folder / "MLmodel").is_file()
     from venv_helpers import build_venv
 
     venv = build_venv(tmp_path / "venv", "mlflow-skinny>=3,<4", "pyspark>=3.5", "pyarrow",
