@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from shell_helpers import loaded_shell, only_run, run_cell
 
 import mlops_jupyter as mj
 from mlops_jupyter.deploy.training_script import (
@@ -24,21 +24,7 @@ from mlops_jupyter.errors import NotFoundError
 
 @pytest.fixture(scope="module")
 def shell():
-    sh = InteractiveShell.instance()
-    sh.run_cell("%load_ext mlops_jupyter", store_history=True)
-    return sh
-
-
-def run(shell, source):
-    result = shell.run_cell(source, store_history=True)
-    assert result.error_in_exec is None, result.error_in_exec
-    return result
-
-
-def only_run(name):
-    frame = mj.runs(filter=f"name == '{name}'")
-    assert len(frame) == 1, frame
-    return mj.get_run(frame.run_id[0])
+    return loaded_shell()
 
 
 def run_script(folder):
@@ -52,20 +38,20 @@ def run_script(folder):
 
 
 def test_train_py_reproduces_the_runs_metrics(shell, tmp_path, capsys):
-    run(shell, "import pandas as pd\n"
+    run_cell(shell, "import pandas as pd\n"
                "from sklearn.datasets import load_breast_cancer\n"
                "from sklearn.model_selection import train_test_split\n"
                "X, y = load_breast_cancer(return_X_y=True, as_frame=True)\n"
                "X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)\n"
                "X_train.head()")
-    run(shell, "%precision 4\n"
+    run_cell(shell, "%precision 4\n"
                "def make_model(C):\n"
                "    from sklearn.linear_model import LogisticRegression\n"
                "    from sklearn.pipeline import make_pipeline\n"
                "    from sklearn.preprocessing import StandardScaler\n"
                "    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=500))")
-    run(shell, "display(X_train.describe())\nX_test.shape")
-    run(shell, "%%track breast\n"
+    run_cell(shell, "display(X_train.describe())\nX_test.shape")
+    run_cell(shell, "%%track breast\n"
                "import mlops_jupyter as mj\n"
                "from sklearn.metrics import accuracy_score, f1_score\n"
                "C = 0.3\n"
@@ -109,12 +95,12 @@ def test_train_py_reproduces_the_runs_metrics(shell, tmp_path, capsys):
 
 
 def test_a_cell_only_needed_for_the_training_frame_is_kept_commented_out(shell, tmp_path):
-    run(shell, "import pandas as pd\n"
+    run_cell(shell, "import pandas as pd\n"
                "frame = pd.DataFrame({'a': range(40), 'b': [i % 3 for i in range(40)]})\n"
                "frame.to_csv('train.csv', index=False)")
-    run(shell, "features = pd.read_csv('train.csv')\n"
+    run_cell(shell, "features = pd.read_csv('train.csv')\n"
                "labels = (features['a'] > 20).astype(int)")
-    run(shell, "%%track from-csv\n"
+    run_cell(shell, "%%track from-csv\n"
                "from sklearn.tree import DecisionTreeClassifier\n"
                "tree = DecisionTreeClassifier(random_state=0).fit(features, labels)\n"
                "train_accuracy = tree.score(features, labels)")
@@ -131,7 +117,7 @@ def test_a_cell_only_needed_for_the_training_frame_is_kept_commented_out(shell, 
 
 def test_the_slices_reproducibility_warnings_are_carried(shell):
     shell.user_ns["injected"] = 5  # made outside any cell: the slice cannot rebuild it
-    run(shell, "%%track warned\nscore_accuracy = injected / 10")
+    run_cell(shell, "%%track warned\nscore_accuracy = injected / 10")
     record = only_run("warned")
     assert record.code_slice["warnings"]
     text = training_script(record, snapshot_files={})

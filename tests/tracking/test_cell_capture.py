@@ -6,32 +6,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
+from shell_helpers import loaded_shell, only_run, run_cell
 
 import mlops_jupyter as mj
 
 
 @pytest.fixture(scope="module")
 def shell():
-    sh = InteractiveShell.instance()
-    sh.run_cell("%load_ext mlops_jupyter", store_history=True)
-    return sh
-
-
-def run(shell, source, **kwargs):
-    result = shell.run_cell(source, **{"store_history": True, **kwargs})
-    assert result.error_in_exec is None, result.error_in_exec
-    return result
-
-
-def only_run(name):
-    frame = mj.runs(filter=f"name == '{name}'")
-    assert len(frame) == 1, frame
-    return mj.get_run(frame.run_id[0])
+    return loaded_shell()
 
 
 def test_a_run_started_by_plain_code_after_a_cell_records_no_cell(shell):
-    run(shell, "earlier_cell_value = 1", cell_id="cell-earlier")
+    run_cell(shell, "earlier_cell_value = 1", cell_id="cell-earlier")
     with mj.start_run("from-plain-code"):
         mj.log_metric("accuracy", 0.5)
     record = only_run("from-plain-code")
@@ -52,7 +38,7 @@ def start_run_in_a_thread(name):
 
 def test_a_thread_started_during_a_cell_does_not_record_that_cell(shell):
     shell.user_ns["start_run_in_a_thread"] = start_run_in_a_thread
-    run(shell, "start_run_in_a_thread('from-a-thread')\nmarker_of_the_cell = 2",
+    run_cell(shell, "start_run_in_a_thread('from-a-thread')\nmarker_of_the_cell = 2",
         cell_id="cell-thread")
     record = only_run("from-a-thread")
     assert record.cell_source is None and record.cell_id is None
@@ -60,7 +46,7 @@ def test_a_thread_started_during_a_cell_does_not_record_that_cell(shell):
 
 def test_a_helper_called_by_a_cell_records_the_calling_cell(shell):
     shell.user_ns["start_run_here"] = lambda name: mj.start_run(name).end()
-    result = run(shell, "start_run_here('via-helper')  # the calling cell", cell_id="cell-h")
+    result = run_cell(shell, "start_run_here('via-helper')  # the calling cell", cell_id="cell-h")
     record = only_run("via-helper")
     assert record.cell_source == "start_run_here('via-helper')  # the calling cell"
     assert record.cell_id == "cell-h"
@@ -68,20 +54,20 @@ def test_a_helper_called_by_a_cell_records_the_calling_cell(shell):
 
 
 def test_a_cell_run_without_history_records_its_own_code(shell):
-    run(shell, "unrelated = 3")
-    run(shell, "import mlops_jupyter as mj\nwith mj.start_run('no-history'):\n    pass",
+    run_cell(shell, "unrelated = 3")
+    run_cell(shell, "import mlops_jupyter as mj\nwith mj.start_run('no-history'):\n    pass",
         store_history=False)
     assert "mj.start_run('no-history')" in only_run("no-history").cell_source
 
 
 def test_execution_count_and_cell_id_are_the_cells_own(shell, capsys):
-    plain = run(shell, "import mlops_jupyter as mj\nmj.start_run('counted').end()",
+    plain = run_cell(shell, "import mlops_jupyter as mj\nmj.start_run('counted').end()",
                 cell_id="cell-counted")
     record = only_run("counted")
     assert (record.execution_count, record.cell_id) == (plain.execution_count, "cell-counted")
 
-    first = run(shell, "slice_base = 10", cell_id="cell-base")
-    tracked = run(shell, "%%track counted-track\nslice_result = slice_base * 2",
+    first = run_cell(shell, "slice_base = 10", cell_id="cell-base")
+    tracked = run_cell(shell, "%%track counted-track\nslice_result = slice_base * 2",
                   cell_id="cell-tracked")
     capsys.readouterr()
     record = only_run("counted-track")

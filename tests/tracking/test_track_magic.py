@@ -6,26 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
+from shell_helpers import loaded_shell, only_run
 
 import mlops_jupyter as mj
 
 
 @pytest.fixture(scope="module")
 def shell():
-    sh = InteractiveShell.instance()
-    sh.run_cell("%load_ext mlops_jupyter", store_history=True)
-    return sh
+    return loaded_shell()
 
 
 def run(shell, source):
     return shell.run_cell(source, store_history=True)
-
-
-def only_run(name):
-    frame = mj.runs(filter=f"name == '{name}'")
-    assert len(frame) == 1, frame
-    return mj.get_run(frame.run_id[0])
 
 
 def test_output_value_and_variables_are_unchanged(shell, capsys):
