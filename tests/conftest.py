@@ -14,15 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def missing(reason: str):
-    """Skip with a printed reason on a user's machine; fail in CI, where nothing may be missing."""
-    if IN_CI:
-        pytest.fail(f"CI must provide this: {reason}")
-    pytest.skip(reason)
+from ci_rules import missing
 
 
 @pytest.fixture(autouse=True)

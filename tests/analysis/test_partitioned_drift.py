@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from ci_rules import missing
 from datasketches import kll_doubles_sketch
 
 import mlops_jupyter as mj
@@ -172,7 +173,7 @@ def test_dask_local_cluster(data):
 def spark():
     pyspark = pytest.importorskip("pyspark.sql")
     if not shutil.which("java"):
-        pytest.skip("Spark needs Java")
+        missing("Spark needs Java: install a JRE (apt-get install default-jre-headless)")
     import os
     import sys
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from ci_rules import missing
 from serving_helpers import Server, free_port
 
 import mlops_jupyter as mj
@@ -205,7 +206,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 def test_every_curl_line_of_the_deploy_page_answers_as_shown(tmp_path):
     if shutil.which("curl") is None:
-        pytest.skip("curl is not installed")
+        missing("curl is not installed (apt-get install curl)")
     text = DOC.read_text(encoding="utf-8")
     examples = curl_examples(text)
     assert len(examples) >= 25, len(examples)  # every endpoint, format and error class
@@ -296,7 +297,7 @@ def test_the_package_readme_curl_lines_work_against_its_example_model(iris_serve
     conftest's ``iris_server``. Every curl line of it answers 2xx (``-f``: an HTTP error
     fails the line)."""
     if shutil.which("curl") is None:
-        pytest.skip("curl is not installed")
+        missing("curl is not installed (apt-get install curl)")
     readme = (RUNTIME_DIR / "README.md").read_text(encoding="utf-8")
     scripts = [body for lang, body, _s, _e in blocks(readme) if lang == "bash" and "curl " in body]
     assert sum(s.count("curl ") for s in scripts) >= 8

@@ -6,19 +6,11 @@ extension, which the server reads too)."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
+from ci_rules import missing
 
 pytestmark = pytest.mark.slow
-
-
-def missing(reason: str):
-    """Skip on a user's machine; fail in CI, which installs the dev extra."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI must provide this: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")  # session: checked before the servers are started

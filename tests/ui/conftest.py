@@ -13,19 +13,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ci_rules import missing
 
 REPO = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def _missing(reason: str):
-    if IN_CI:
-        pytest.fail(f"CI must provide this: {reason}")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -48,7 +42,7 @@ def lab_server(lab_root, tmp_path_factory):
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
-        _missing("jupyterlab is not installed (pip install -e '.[dev]')")
+        missing("jupyterlab is not installed (pip install -e '.[dev]')")
     home = tmp_path_factory.mktemp("home")
     settings = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
     settings.mkdir(parents=True, exist_ok=True)
@@ -104,11 +98,11 @@ def lab_server(lab_root, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not os.path.exists(CHROMIUM):
-        _missing("Chromium not found: apt-get install chromium")
+        missing("Chromium not found: apt-get install chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed (pip install -e '.[dev]')")
+        missing("playwright is not installed (pip install -e '.[dev]')")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser

@@ -22,11 +22,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from ci_rules import missing
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 NODE_TOOLS = ("node", "nodejs", "npm", "npx", "yarn")
 SDIST_MAX_BYTES = 5_000_000  # ~1 MB today; a yarn cache or node_modules would be 100+ MB
@@ -37,9 +37,7 @@ def _tool(name: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if not found:
         reason = f"{name} is not on PATH (the wheel test builds the front end with it)"
-        if IN_CI:
-            pytest.fail(f"CI must provide this: {reason}")
-        pytest.skip(reason)
+        missing(reason)
     return found
 
 
@@ -56,10 +54,7 @@ def artifacts(tmp_path_factory):
     git, uv = _tool("git"), _tool("uv")
     _tool("node")
     if not (REPO / ".git").exists():
-        _missing_checkout = f"{REPO} is not a git checkout"
-        if IN_CI:
-            pytest.fail(_missing_checkout)
-        pytest.skip(_missing_checkout)
+        missing(f"{REPO} is not a git checkout")
     work = tmp_path_factory.mktemp("wheel")
     _run([git, "clone", "--quiet", "--no-local", str(REPO), str(work / "src")], 120)
     # nothing of the working copy may leak into the build: the clone has no front-end output
