@@ -167,7 +167,12 @@ class StatusHandler(MlopsHandler):
     @web.authenticated
     @_json_errors
     def get(self) -> None:
-        version, runs = self.open(self.text_arg("store")).change_token()
+        from ..tracking.run_listing import reap_crashed_runs
+
+        store = self.open(self.text_arg("store"))
+        # The panel polls only this: a run whose process died must show up as a change.
+        reap_crashed_runs(store)
+        version, runs = store.change_token()
         self.reply({"version": version, "runs": runs})
 
 

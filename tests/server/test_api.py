@@ -157,3 +157,24 @@ def test_nan_metrics_are_null(root_store):
     from mlops_jupyter.server.payloads import json_safe
 
     assert json_safe({"a": [float("nan"), float("inf"), 1.5]}) == {"a": [None, None, 1.5]}
+
+
+async def test_status_reports_a_run_whose_process_died_so_the_panel_refreshes(
+        jp_fetch, root_store):
+    """The panel polls only `status`: a run left RUNNING by a dead process must change the
+    token (it is marked CRASHED there), or the panel would show it running forever."""
+    import os
+    import subprocess
+    import sys
+
+    died = subprocess.run(
+        [sys.executable, "-c", "import os, mlops_jupyter as mj\n"
+         "run = mj.start_run('dies')\nprint(run.id, flush=True)\nos._exit(1)"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "MLOPS_STORE": str(root_store)})
+    run_id = died.stdout.split()[0]
+    assert mj.get_store().run_record(run_id)["status"] == "RUNNING"  # nobody has looked yet
+    before, _ = mj.get_store().change_token()
+    code, after = await get(jp_fetch, "status")
+    assert code == 200 and after["version"] != before
+    assert mj.get_store().run_record(run_id)["status"] == "CRASHED"
